@@ -1,0 +1,102 @@
+package cluster
+
+import (
+	"sync"
+	"time"
+
+	"github.com/plezigo/plezi/dispatch"
+)
+
+var (
+	_ dispatch.Broker            = (*Memory)(nil)
+	_ dispatch.PatternSubscriber = (*Memory)(nil)
+	_ dispatch.Identities        = (*Memory)(nil)
+)
+
+// Memory is an in-process Broker and Identities store. Safe for concurrent
+// use. Publish calls subscribers synchronously on the caller's goroutine.
+type Memory struct {
+	mu     sync.RWMutex
+	subs   map[string]map[*memSub]struct{} // guarded by mu
+	psubs  map[*memSub]struct{}            // guarded by mu
+	nextID uint64                          // guarded by mu
+
+	idMu    sync.Mutex
+	ids     map[string]*identity // guarded by idMu
+	ops     int                  // guarded by idMu; sweeps expired identities every 1024 ops
+	MaxMail int                  // mailbox bound per identity; 0 → 256
+	now     func() time.Time
+}
+
+type memSub struct {
+	topic string
+	fn    func(data []byte)
+	pfn   func(topic string, data []byte)
+}
+
+// NewMemory returns an empty in-memory broker and identity store.
+func NewMemory() *Memory {
+	return &Memory{
+		subs:  map[string]map[*memSub]struct{}{},
+		psubs: map[*memSub]struct{}{},
+		ids:   map[string]*identity{},
+		now:   time.Now,
+	}
+}
+
+// Publish calls every subscriber of topic with data.
+func (m *Memory) Publish(topic string, data []byte) error {
+	m.mu.RLock()
+	var list []*memSub
+	for s := range m.subs[topic] {
+		list = append(list, s)
+	}
+	for s := range m.psubs {
+		if dispatch.MatchGlob(s.topic, topic) {
+			list = append(list, s)
+		}
+	}
+	m.mu.RUnlock()
+	for _, s := range list {
+		if s.fn != nil {
+			s.fn(data)
+		} else {
+			s.pfn(topic, data)
+		}
+	}
+	return nil
+}
+
+// Subscribe calls fn for each message on topic until cancel.
+func (m *Memory) Subscribe(topic string, fn func(data []byte)) (func(), error) {
+	s := &memSub{topic: topic, fn: fn}
+	m.mu.Lock()
+	set := m.subs[topic]
+	if set == nil {
+		set = map[*memSub]struct{}{}
+		m.subs[topic] = set
+	}
+	set[s] = struct{}{}
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		delete(m.subs[topic], s)
+		if len(m.subs[topic]) == 0 {
+			delete(m.subs, topic)
+		}
+		m.mu.Unlock()
+	}, nil
+}
+
+// PSubscribe calls fn for each message on a topic matching the glob.
+func (m *Memory) PSubscribe(pattern string, fn func(topic string, data []byte)) (func(), error) {
+	s := &memSub{topic: pattern, pfn: fn}
+	m.mu.Lock()
+	m.psubs[s] = struct{}{}
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		delete(m.psubs, s)
+		m.mu.Unlock()
+	}, nil
+}

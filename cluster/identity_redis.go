@@ -1,0 +1,145 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/plezigo/plezi/dispatch"
+)
+
+// An identity's keys share one hash slot (Redis Cluster) through the tag
+// {identity}: <p>:id:{name} (hash: seq, life), <p>:id:{name}:conns (sorted
+// set, by registration time) and <p>:id:{name}:box (sorted set of notes,
+// scored by id).
+func (r *Redis) idKeys(name string) []string {
+	base := r.key("id:{" + name + "}")
+	return []string{base, base + ":conns", base + ":box"}
+}
+
+// registerScript: ARGV now, life(ms), max, conn, after. Returns
+// {evicted conns, box entries after `after` with scores}.
+var registerScript = redis.NewScript(`
+redis.call('HSETNX', KEYS[1], 'seq', 0)
+redis.call('HSET', KEYS[1], 'life', ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[4])
+local n = redis.call('ZCARD', KEYS[2])
+local max = tonumber(ARGV[3])
+local evict = {}
+if n > max then
+  evict = redis.call('ZRANGE', KEYS[2], 0, n - max - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1)
+end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+return {evict, redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[5], '+inf', 'WITHSCORES')}
+`)
+
+// seqScript: the next note id, or false when the identity is gone.
+var seqScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('HINCRBY', KEYS[1], 'seq', 1)
+`)
+
+// storeScript: ARGV id, data, max mail. Stores the note, renews the
+// lifetime and returns the live connections (false when gone).
+var storeScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[3]) - 1)
+local life = redis.call('HGET', KEYS[1], 'life')
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], life) end
+return redis.call('ZRANGE', KEYS[2], 0, -1)
+`)
+
+func (r *Redis) cmdCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.ctx, r.cfg.Timeout)
+}
+
+// Register joins connID to identity (see dispatch.Identities).
+func (r *Redis) Register(name, connID string, life time.Duration, max int, after uint64) ([]string, []dispatch.Note, error) {
+	ctx, cancel := r.cmdCtx()
+	defer cancel()
+	res, err := registerScript.Run(ctx, r.c, r.idKeys(name),
+		time.Now().UnixNano(), life.Milliseconds(), max, connID, after).Slice()
+	if err != nil {
+		r.Errors.Add(1)
+		return nil, nil, fmt.Errorf("cluster: register: %w", err)
+	}
+	if len(res) != 2 {
+		return nil, nil, errRedisReply
+	}
+	evict := toStrings(res[0])
+	box := toStrings(res[1])
+	notes := make([]dispatch.Note, 0, len(box)/2)
+	for i := 0; i+1 < len(box); i += 2 {
+		id, err := strconv.ParseUint(box[i+1], 10, 64)
+		if err != nil {
+			return nil, nil, errRedisReply
+		}
+		notes = append(notes, dispatch.Note{ID: id, Data: []byte(box[i])})
+	}
+	return evict, notes, nil
+}
+
+func toStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// Unregister removes connID from identity.
+func (r *Redis) Unregister(name, connID string) error {
+	ctx, cancel := r.cmdCtx()
+	defer cancel()
+	if err := r.c.ZRem(ctx, r.idKeys(name)[1], connID).Err(); err != nil {
+		r.Errors.Add(1)
+		return fmt.Errorf("cluster: unregister: %w", err)
+	}
+	return nil
+}
+
+// Notify stores a note in identity's mailbox (see dispatch.Identities).
+// Ids come from a counter; notes are kept in a set scored by id, so two
+// notifiers racing still leave the mailbox in id order.
+func (r *Redis) Notify(name string, build func(id uint64) []byte) (dispatch.Note, []string, bool, error) {
+	keys := r.idKeys(name)
+	ctx, cancel := r.cmdCtx()
+	defer cancel()
+	id, err := seqScript.Run(ctx, r.c, keys).Uint64()
+	if err == redis.Nil {
+		return dispatch.Note{}, nil, false, nil
+	}
+	if err != nil {
+		r.Errors.Add(1)
+		return dispatch.Note{}, nil, false, fmt.Errorf("cluster: notify: %w", err)
+	}
+	n := dispatch.Note{ID: id, Data: build(id)}
+	res, err := storeScript.Run(ctx, r.c, keys, id, n.Data, r.cfg.MaxMail).Slice()
+	if err == redis.Nil {
+		return dispatch.Note{}, nil, false, nil
+	}
+	if err != nil {
+		r.Errors.Add(1)
+		return dispatch.Note{}, nil, false, fmt.Errorf("cluster: notify: %w", err)
+	}
+	return n, toStrings(res), true, nil
+}
+
+// Registered reports whether identity is registered and alive.
+func (r *Redis) Registered(name string) (bool, error) {
+	ctx, cancel := r.cmdCtx()
+	defer cancel()
+	n, err := r.c.Exists(ctx, r.idKeys(name)[0]).Result()
+	if err != nil {
+		r.Errors.Add(1)
+		return false, fmt.Errorf("cluster: registered: %w", err)
+	}
+	return n == 1, nil
+}

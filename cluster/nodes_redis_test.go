@@ -1,0 +1,183 @@
+package cluster_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/plezigo/plezi/cluster"
+	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/server"
+)
+
+// Peer is a JSON-route controller with no event methods, so every event
+// sent to it is forwarded to its client; it subscribes to "news" and joins
+// the identity named in ?user=.
+type Peer struct{ dispatch.Socket }
+
+func (p *Peer) OnOpen() {
+	p.Subscribe("news")
+	if u := p.Request().Query("user"); u != "" {
+		_ = p.RegisterAs(u, dispatch.MaxConnections(3))
+	}
+	_ = p.Emit("id", p.ID())
+}
+
+func startNode(t *testing.T, prefix string) *server.Server { return startSigned(t, prefix, "") }
+
+func startSigned(t *testing.T, prefix, secret string) *server.Server {
+	t.Helper()
+	b, err := cluster.NewRedis(cluster.RedisConfig{URL: "redis://127.0.0.1:6379/0", Prefix: prefix})
+	if err != nil {
+		t.Fatalf("redis: %v", err)
+	}
+	srv := server.New(server.Config{
+		Addr: "127.0.0.1:0", Broker: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ClusterSecret: secret,
+	})
+	if err := srv.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = b.Close()
+	})
+	return srv
+}
+
+func dialPeer(t *testing.T, srv *server.Server, query string) (*websocket.Conn, string) {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr()+"/peer"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	msg := readMsg(t, c)
+	const pre = `{"event":"id","args":["`
+	if !strings.HasPrefix(msg, pre) {
+		t.Fatalf("first message %q", msg)
+	}
+	return c, strings.TrimSuffix(strings.TrimPrefix(msg, pre), `"]}`)
+}
+
+func readMsg(t *testing.T, c *websocket.Conn) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, m, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return string(m)
+}
+
+// TestTwoNodesOverRedis runs two servers sharing a real Redis and checks
+// that every primitive crosses from one node to the other.
+func TestTwoNodesOverRedis(t *testing.T) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "plezitest-" + hex.EncodeToString(b[:])
+	a, z := startNode(t, prefix), startNode(t, prefix)
+	cz, idz := dialPeer(t, z, "?user=zed")
+	if !strings.HasPrefix(idz, z.Hub().Node()+"-") {
+		t.Fatalf("id %q does not name node %q", idz, z.Hub().Node())
+	}
+	// Subscriptions reach Redis asynchronously: repeat until one lands.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a.Multicast("hello", "from-a")
+		_ = cz.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, m, err := cz.ReadMessage(); err == nil {
+			if string(m) != `{"event":"hello","args":["from-a"]}` {
+				t.Fatalf("multicast: %s", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("multicast never crossed nodes")
+		}
+		cz.Close()
+		cz, _ = dialPeer(t, z, "?user=zed")
+	}
+	if !a.Unicast(idz, "direct", 1) {
+		t.Fatal("unicast to a remote id returned false")
+	}
+	if m := readMsg(t, cz); m != `{"event":"direct","args":[1]}` {
+		t.Fatalf("unicast: %s", m)
+	}
+	dispatch.Broadcast[*Peer](a.Hub(), "typed", "x")
+	if m := readMsg(t, cz); m != `{"event":"typed","args":["x"]}` {
+		t.Fatalf("broadcast: %s", m)
+	}
+	if !a.Notify("zed", "note", "hi") {
+		t.Fatal("notify returned false for a registered identity")
+	}
+	if m := readMsg(t, cz); !strings.Contains(m, `"_NID_":`) || !strings.Contains(m, `"note"`) {
+		t.Fatalf("notify: %s", m)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		a.Publish("news", "extra")
+		_ = cz.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, m, err := cz.ReadMessage(); err == nil {
+			if string(m) != "extra" {
+				t.Fatalf("publish: %s", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("publish never crossed nodes")
+		}
+	}
+}
+
+// TestClusterSecret: envelopes signed with another secret are dropped and
+// counted; nodes sharing the secret hear each other.
+func TestClusterSecret(t *testing.T) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "plezitest-" + hex.EncodeToString(b[:])
+	a, w, z := startSigned(t, prefix, "one"), startSigned(t, prefix, "one"), startSigned(t, prefix, "two")
+	cw, _ := dialPeer(t, w, "")
+	cz, _ := dialPeer(t, z, "")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a.Multicast("signed")
+		_ = cw.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, m, err := cw.ReadMessage(); err == nil {
+			if string(m) != `{"event":"signed"}` {
+				t.Fatalf("got %s", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("signed multicast never arrived")
+		}
+	}
+	for z.Hub().Stats().BadEnvelopes.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the node with another secret never rejected an envelope")
+		}
+		a.Multicast("signed")
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = cz.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, m, err := cz.ReadMessage(); err == nil {
+		t.Fatalf("node with another secret delivered %s", m)
+	}
+}

@@ -1,0 +1,384 @@
+package codec
+
+import (
+	"encoding/binary"
+
+	"github.com/gobwas/ws"
+)
+
+// Kind is what a decoded Event carries.
+type Kind uint8
+
+// Event kinds.
+const (
+	KindNone   Kind = iota // nothing complete yet
+	KindText               // a whole text message (valid UTF-8)
+	KindBinary             // a whole binary message
+	KindPing               // a ping frame
+	KindPong               // a pong frame
+	KindClose              // a close frame (code and reason validated)
+)
+
+var kindNames = [...]string{"none", "text", "binary", "ping", "pong", "close"}
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind?"
+}
+
+// Event is one decoded message or control frame.
+type Event struct {
+	Kind Kind
+	// Payload is the message (inflated, unmasked) or the control frame's
+	// payload (for KindClose the raw close payload). It points into the b
+	// given to Next or into the Decoder's pooled buffer: valid until the next
+	// Next or Release call on the Decoder and until the caller discards the
+	// consumed bytes of b. Copy it to keep it.
+	Payload []byte
+	// CloseCode is the validated status of a KindClose event; 1005
+	// (ws.StatusNoStatusRcvd) when the close payload was empty.
+	CloseCode ws.StatusCode
+	// CloseReason is the validated UTF-8 reason of a KindClose event,
+	// aliasing Payload.
+	CloseReason []byte
+}
+
+// DefaultMaxMessage is the message limit when Decoder.MaxMessage is 0.
+const DefaultMaxMessage = 1 << 20
+
+// Decoder reads client frames (RFC 6455 §5, RFC 7692) from the start of a
+// peeked input buffer. One per connection, used by the connection's loop
+// only. Its idle footprint is a few words: a message buffer is taken from a
+// pool only while a message is partly received or while its event is held,
+// and the 32 KiB inflate window only when the client keeps its compression
+// context. The zero value is ready to use.
+type Decoder struct {
+	// MaxMessage limits a message in bytes (after inflate; for compressed
+	// messages the compressed size too); 0 means DefaultMaxMessage. A
+	// larger message fails with ErrMessageTooBig as soon as a frame header
+	// declares it, before its payload is read.
+	MaxMessage int64
+
+	msg    *[]byte    // pooled: message in progress, or the held event's payload
+	fl     *inflate   // nil unless permessage-deflate was negotiated
+	remain uint64     // payload bytes left in the current data frame
+	mask   [4]byte    // current data frame's masking key
+	text   UTF8State  // validation state of the text message in progress
+	op     ws.OpCode  // opcode of the message in progress; 0 when none
+	maskAt uint8      // offset into mask of the next payload byte
+	flags  decodeFlag // frame and message state
+}
+
+type decodeFlag uint8
+
+const (
+	flagInFrame    decodeFlag = 1 << iota // in the payload of a data frame
+	flagFin                               // the current data frame is final
+	flagCompressed                        // the message in progress has RSV1
+	flagHeld                              // msg backs the last returned event
+)
+
+// inflate is the permessage-deflate state of a connection.
+type inflate struct {
+	keep bool    // client context takeover: keep the window between messages
+	win  *window // the last 32 KiB of inflated output, allocated lazily
+}
+
+// EnableDeflate accepts compressed (RSV1) messages as negotiated by
+// NegotiateDeflate. Call before the first Next, from the connection's
+// loop. It allocates a few bytes; the inflate window comes later, and only
+// when the client keeps its compression context.
+func (d *Decoder) EnableDeflate(p DeflateParams) {
+	d.fl = &inflate{keep: !p.ClientNoContextTakeover}
+}
+
+func (d *Decoder) max() uint64 {
+	if d.MaxMessage <= 0 {
+		return DefaultMaxMessage
+	}
+	return uint64(d.MaxMessage)
+}
+
+// Next consumes bytes from the start of b and returns at most one event; n
+// is how many bytes of b were consumed, and the caller discards exactly n
+// before calling again with what follows (plus new bytes).
+//
+//   - (KindNone, 0, nil): more bytes are needed.
+//   - (KindNone, n>0, nil): part of a message was consumed; call again.
+//   - an event: see Event for how long its Payload stays valid.
+//   - an error: the connection must close with CloseCodeOf(err); the
+//     Decoder is unusable until Release.
+//
+// A final, unfragmented, uncompressed data frame that is whole in b is
+// unmasked in place and returned pointing into b (no copy). Other data
+// frames are consumed as they arrive, unmasked into a pooled buffer, and
+// text is validated as it comes, so invalid UTF-8 fails as soon as the bad
+// byte is there. Control frames are returned only when whole (unmasked in
+// place) and may come between fragments. Next modifies b (unmasking).
+func (d *Decoder) Next(b []byte) (ev Event, n int, err error) {
+	if d.flags&flagHeld != 0 {
+		d.dropMsg()
+	}
+	if ev, n, ok, err := d.nextShort(b); ok {
+		return ev, n, err
+	}
+	for n < len(b) {
+		var k int
+		if d.flags&flagInFrame != 0 {
+			ev, k, err = d.payload(b[n:])
+		} else {
+			ev, k, err = d.frame(b[n:])
+		}
+		n += k
+		if err != nil || ev.Kind != KindNone || k == 0 {
+			return ev, n, err
+		}
+	}
+	return ev, n, nil
+}
+
+// Release returns the Decoder's pooled buffers and resets its frame state
+// (MaxMessage and deflate stay as they are). Call it when the connection
+// closes; any Payload returned earlier becomes invalid.
+func (d *Decoder) Release() {
+	d.dropMsg()
+	if d.fl != nil && d.fl.win != nil {
+		windowPool.Put(d.fl.win)
+		d.fl.win = nil
+	}
+	d.resetMessage()
+}
+
+func (d *Decoder) dropMsg() {
+	if d.msg != nil {
+		putBuf(d.msg)
+		d.msg = nil
+	}
+	d.flags &^= flagHeld
+}
+
+func (d *Decoder) resetMessage() {
+	d.op, d.text, d.remain, d.maskAt = 0, 0, 0, 0
+	d.flags &^= flagInFrame | flagFin | flagCompressed
+}
+
+// header is a parsed frame header.
+type header struct {
+	b0   byte // FIN, RSV and opcode
+	len  int  // header length in bytes
+	plen uint64
+	mask [4]byte
+}
+
+func (h *header) op() ws.OpCode { return ws.OpCode(h.b0 & 0x0f) }
+func (h *header) fin() bool     { return h.b0&bitFin != 0 }
+
+// frame parses a frame header at the start of b and handles the frame.
+func (d *Decoder) frame(b []byte) (Event, int, error) {
+	if len(b) < 2 {
+		return Event{}, 0, nil
+	}
+	if err := d.checkHeader(b[0], b[1]); err != nil {
+		return Event{}, 0, err
+	}
+	h, ok, err := parseHeader(b)
+	if !ok || err != nil {
+		return Event{}, 0, err
+	}
+	if h.op().IsControl() {
+		return d.control(b, &h)
+	}
+	return d.data(b, &h)
+}
+
+// parseHeader reads lengths and mask; ok is false when b is too short.
+func parseHeader(b []byte) (h header, ok bool, err error) {
+	h.b0 = b[0]
+	h.len, h.plen = 2, uint64(b[1]&0x7f)
+	switch h.plen {
+	case 126:
+		h.len = 4
+	case 127:
+		h.len = 10
+	}
+	if len(b) < h.len+4 {
+		return h, false, nil
+	}
+	switch h.len {
+	case 4:
+		h.plen = uint64(binary.BigEndian.Uint16(b[2:]))
+	case 10:
+		h.plen = binary.BigEndian.Uint64(b[2:])
+		if h.plen>>63 != 0 {
+			return h, false, ErrLengthOverflow
+		}
+	}
+	copy(h.mask[:], b[h.len:])
+	h.len += 4
+	return h, true, nil
+}
+
+// checkHeader applies the rules that the first two header bytes decide.
+func (d *Decoder) checkHeader(b0, b1 byte) error {
+	op := ws.OpCode(b0 & 0x0f)
+	switch {
+	case b0&0x30 != 0:
+		return ErrReservedBits // RSV2, RSV3: no extension defines them
+	case op.IsReserved():
+		return ErrReservedOpCode
+	case b0&bitRsv1 != 0 && (d.fl == nil || op == ws.OpContinuation || op.IsControl()):
+		return ErrReservedBits
+	case b1&bitMask == 0:
+		return ErrUnmasked
+	case op.IsControl():
+		return checkControl(b0, b1)
+	case op == ws.OpContinuation && d.op == 0:
+		return ErrUnexpectedContinue
+	case op != ws.OpContinuation && d.op != 0:
+		return ErrExpectedContinue
+	}
+	return nil
+}
+
+func checkControl(b0, b1 byte) error {
+	if b0&bitFin == 0 {
+		return ErrControlFragmented
+	}
+	if b1&0x7f > 125 {
+		return ErrControlTooLong
+	}
+	return nil
+}
+
+// control returns a whole control frame, unmasked in place.
+func (d *Decoder) control(b []byte, h *header) (Event, int, error) {
+	end := h.len + int(h.plen)
+	if len(b) < end {
+		return Event{}, 0, nil
+	}
+	p := b[h.len:end:end]
+	ws.Cipher(p, h.mask, 0)
+	switch h.op() {
+	case ws.OpPing:
+		return Event{Kind: KindPing, Payload: p}, end, nil
+	case ws.OpPong:
+		return Event{Kind: KindPong, Payload: p}, end, nil
+	}
+	code, reason, err := ParseClose(p)
+	if err != nil {
+		return Event{}, 0, err
+	}
+	return Event{Kind: KindClose, Payload: p, CloseCode: code, CloseReason: reason}, end, nil
+}
+
+// data handles a data frame header: the zero-copy path for a whole single
+// frame message, else it starts streaming the payload.
+func (d *Decoder) data(b []byte, h *header) (Event, int, error) {
+	if h.plen > d.max()-d.msgLen() {
+		return Event{}, 0, ErrMessageTooBig
+	}
+	if op := h.op(); op != ws.OpContinuation {
+		d.op = op
+		if h.b0&bitRsv1 != 0 {
+			d.flags |= flagCompressed
+		}
+	}
+	if h.fin() && h.op() != ws.OpContinuation && uint64(len(b)-h.len) >= h.plen {
+		return d.whole(b, h)
+	}
+	d.remain, d.mask, d.maskAt = h.plen, h.mask, 0
+	d.flags |= flagInFrame
+	if h.fin() {
+		d.flags |= flagFin
+	}
+	ev, k, err := d.payload(b[h.len:])
+	return ev, h.len + k, err
+}
+
+func (d *Decoder) msgLen() uint64 {
+	if d.msg == nil {
+		return 0
+	}
+	return uint64(len(*d.msg))
+}
+
+// whole returns a single-frame message that is entirely in b.
+func (d *Decoder) whole(b []byte, h *header) (Event, int, error) {
+	end := h.len + int(h.plen)
+	p := b[h.len:end:end]
+	ws.Cipher(p, h.mask, 0)
+	if d.flags&flagCompressed != 0 {
+		return d.inflated(p, end)
+	}
+	kind := d.kind()
+	d.resetMessage()
+	if kind == KindText && !ValidUTF8(p) {
+		return Event{}, 0, ErrInvalidUTF8
+	}
+	return Event{Kind: kind, Payload: p}, end, nil
+}
+
+func (d *Decoder) kind() Kind {
+	if d.op == ws.OpText {
+		return KindText
+	}
+	return KindBinary
+}
+
+// payload consumes the current data frame's payload bytes from b.
+func (d *Decoder) payload(b []byte) (Event, int, error) {
+	k := int(min(uint64(len(b)), d.remain))
+	if k > 0 {
+		if err := d.appendPayload(b[:k]); err != nil {
+			return Event{}, 0, err
+		}
+	}
+	if d.remain > 0 {
+		return Event{}, k, nil
+	}
+	d.flags &^= flagInFrame
+	if d.flags&flagFin == 0 {
+		return Event{}, k, nil
+	}
+	return d.complete(k)
+}
+
+// appendPayload unmasks chunk into the message buffer and validates text.
+func (d *Decoder) appendPayload(chunk []byte) error {
+	if d.msg == nil {
+		d.msg = getBuf(len(chunk))
+	}
+	d.msg = growBuf(d.msg, len(chunk))
+	start := len(*d.msg)
+	*d.msg = append(*d.msg, chunk...)
+	p := (*d.msg)[start:]
+	ws.Cipher(p, d.mask, int(d.maskAt))
+	d.maskAt = uint8((int(d.maskAt) + len(p)) & 3)
+	d.remain -= uint64(len(p))
+	if d.op == ws.OpText && d.flags&flagCompressed == 0 && !d.text.Feed(p) {
+		return ErrInvalidUTF8
+	}
+	return nil
+}
+
+// complete returns the message whose last frame just ended.
+func (d *Decoder) complete(n int) (Event, int, error) {
+	var p []byte
+	if d.msg != nil {
+		p = *d.msg
+	}
+	if d.flags&flagCompressed != 0 {
+		return d.inflated(p, n)
+	}
+	kind := d.kind()
+	done := d.text.Complete()
+	d.resetMessage()
+	if kind == KindText && !done {
+		return Event{}, 0, ErrInvalidUTF8
+	}
+	d.flags |= flagHeld
+	return Event{Kind: kind, Payload: p}, n, nil
+}

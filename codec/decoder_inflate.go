@@ -1,0 +1,84 @@
+package codec
+
+import (
+	"compress/flate"
+	"io"
+)
+
+// inflated decompresses the compressed message src and returns it as the
+// event, n bytes consumed. src is the frame payload in b or d.msg.
+func (d *Decoder) inflated(src []byte, n int) (Event, int, error) {
+	kind := d.kind()
+	d.resetMessage()
+	out, err := d.inflate(src)
+	d.dropMsg() // the compressed bytes, if they were buffered
+	if err != nil {
+		putBuf(out)
+		return Event{}, 0, err
+	}
+	d.msg = out
+	d.flags |= flagHeld
+	if kind == KindText && !ValidUTF8(*out) {
+		return Event{}, 0, ErrInvalidUTF8
+	}
+	return Event{Kind: kind, Payload: *out}, n, nil
+}
+
+// inflate decompresses src into a pooled buffer, failing with
+// ErrMessageTooBig as soon as the output exceeds the limit, and updates the
+// window when the client takes over its context.
+func (d *Decoder) inflate(src []byte) (*[]byte, error) {
+	f := inflaterPool.Get().(*inflater)
+	defer inflaterPool.Put(f)
+	f.src.reset(src)
+	var dict []byte
+	if d.fl.keep && d.fl.win != nil {
+		dict = d.fl.win.bytes()
+	}
+	_ = f.fr.(flate.Resetter).Reset(&f.src, dict) // never fails for a flate reader
+	size := uint64(4*len(src) + 64)
+	out := getBuf(int(min(size, d.max())))
+	if err := d.readAll(f.fr, &out); err != nil {
+		return out, err
+	}
+	if d.fl.keep {
+		d.remember(*out)
+	}
+	return out, nil
+}
+
+// readAll reads r to EOF into *out, growing it as output arrives; it stops
+// with ErrMessageTooBig as soon as one byte more than the limit is out.
+func (d *Decoder) readAll(r io.Reader, out **[]byte) error {
+	limit := d.max()
+	for {
+		b := *out
+		if len(*b) == cap(*b) {
+			b = growBuf(b, 1)
+			*out = b
+		}
+		room := (*b)[len(*b):cap(*b)]
+		if left := limit + 1 - uint64(len(*b)); uint64(len(room)) > left {
+			room = room[:left]
+		}
+		k, err := r.Read(room)
+		*b = (*b)[:len(*b)+k]
+		switch {
+		case uint64(len(*b)) > limit:
+			return ErrMessageTooBig
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return ErrInflate
+		}
+	}
+}
+
+// remember appends a message's output to the connection's window.
+func (d *Decoder) remember(out []byte) {
+	if d.fl.win == nil {
+		d.fl.win = windowPool.Get().(*window)
+		d.fl.win.n = 0
+	}
+	d.fl.win.add(out)
+}

@@ -1,0 +1,200 @@
+package codec
+
+import "bytes"
+
+// requestLine is the parsed request line, offsets relative to its start.
+type requestLine struct {
+	method, target span
+	minor          uint8
+}
+
+// parseRequestLine parses `method SP request-target SP HTTP/1.x`, with
+// line the bytes before the LF (a CR before it is allowed).
+func parseRequestLine(line []byte) (rl requestLine, err error) {
+	line = trimCR(line)
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 || !isToken(line[:sp1]) {
+		return rl, ErrBadRequest
+	}
+	rest := line[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 <= 0 || !isTarget(rest[:sp2]) {
+		return rl, ErrBadRequest
+	}
+	rl.method = span{0, int32(sp1)}
+	rl.target = span{int32(sp1 + 1), int32(sp1 + 1 + sp2)}
+	rl.minor, err = parseVersion(rest[sp2+1:])
+	return rl, err
+}
+
+// parseVersion accepts HTTP/1.0 and HTTP/1.1; other well-formed versions
+// are ErrVersion, anything else ErrBadRequest.
+func parseVersion(v []byte) (uint8, error) {
+	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' ||
+		!isDigit(v[5]) || !isDigit(v[7]) {
+		return 0, ErrBadRequest
+	}
+	if v[5] != '1' || v[7] > '1' {
+		return 0, ErrVersion
+	}
+	return v[7] - '0', nil
+}
+
+func trimCR(line []byte) []byte {
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		return line[:len(line)-1]
+	}
+	return line
+}
+
+// parse fills r from a complete head (request line through the empty line).
+func (r *Request) parse(head []byte) error {
+	r.Reset()
+	r.buf = append(r.buf, head...)
+	lf := bytes.IndexByte(r.buf, '\n')
+	rl, err := parseRequestLine(r.buf[:lf])
+	if err != nil {
+		return err
+	}
+	r.setLine(rl)
+	var hs headerState
+	for pos := lf + 1; ; {
+		next := pos + bytes.IndexByte(r.buf[pos:], '\n')
+		line := trimCR(r.buf[pos:next])
+		if len(line) == 0 {
+			break
+		}
+		if err = r.addField(int32(pos), line, &hs); err != nil {
+			return err
+		}
+		pos = next + 1
+	}
+	return hs.check(r.minor)
+}
+
+func (r *Request) setLine(rl requestLine) {
+	r.method, r.target, r.minor = rl.method, rl.target, rl.minor
+	r.path = r.target
+	if q := bytes.IndexByte(r.get(r.target), '?'); q >= 0 {
+		r.path.end = r.target.off + int32(q)
+		r.query = span{r.path.end + 1, r.target.end}
+	}
+}
+
+// headerState tracks the headers that decide whether a head is acceptable.
+type headerState struct {
+	hosts int
+	clens int
+	te    bool
+}
+
+func (hs *headerState) check(minor uint8) error {
+	switch {
+	case hs.hosts > 1, hs.clens > 1, minor == 1 && hs.hosts == 0:
+		return ErrBadRequest
+	case hs.te:
+		return ErrNotImplemented
+	}
+	return nil
+}
+
+// addField parses one header line starting at buf offset off.
+func (r *Request) addField(off int32, line []byte, hs *headerState) error {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || !isToken(line[:colon]) {
+		return ErrBadRequest // includes obs-fold: a line starting with SP/HT
+	}
+	v0 := colon + 1
+	for v0 < len(line) && isOWS(line[v0]) {
+		v0++
+	}
+	v1 := len(line)
+	for v1 > v0 && isOWS(line[v1-1]) {
+		v1--
+	}
+	if !isFieldValue(line[v0:v1]) {
+		return ErrBadRequest
+	}
+	f := field{span{off, off + int32(colon)}, span{off + int32(v0), off + int32(v1)}}
+	r.fields = append(r.fields, f)
+	return r.special(r.get(f.name), r.get(f.value), hs)
+}
+
+// special records Host, Content-Length and Transfer-Encoding.
+func (r *Request) special(name, value []byte, hs *headerState) error {
+	switch {
+	case equalFold(name, "Host"):
+		hs.hosts++
+	case equalFold(name, "Content-Length"):
+		hs.clens++
+		n, ok := parseContentLength(value)
+		if !ok {
+			return ErrBadRequest
+		}
+		r.clen = n
+	case equalFold(name, "Transfer-Encoding"):
+		hs.te = true
+	}
+	return nil
+}
+
+// parseContentLength accepts 1 to 18 digits (no sign, no list).
+func parseContentLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// tchar per RFC 9110 §5.6.2.
+var tokenTable = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if !tokenTable[c] {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// isTarget accepts visible ASCII only (no controls, spaces or DEL).
+func isTarget(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// isFieldValue accepts VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5).
+func isFieldValue(b []byte) bool {
+	for _, c := range b {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

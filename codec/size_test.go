@@ -1,0 +1,5 @@
+package codec
+
+import "unsafe"
+
+func decoderSize() uintptr { return unsafe.Sizeof(Decoder{}) }

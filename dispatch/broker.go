@@ -1,0 +1,49 @@
+package dispatch
+
+import "time"
+
+// Broker carries envelopes between the nodes of a cluster. Topics are
+// "all", "ctl:<controller>", "node:<id>" and "pub:<channel>". A broker
+// delivers every publish to every subscriber of the topic, the publishing node
+// included; the hub ignores its own envelopes.
+//
+// Implementations must be safe for concurrent use and must not block the
+// caller on the network for long: Publish from an event loop is not allowed,
+// the hub publishes from its own goroutines.
+type Broker interface {
+	// Publish sends data to every subscriber of topic. data is not retained
+	// after Publish returns.
+	Publish(topic string, data []byte) error
+	// Subscribe calls fn for every message on topic until cancel is called.
+	// data passed to fn is valid until fn returns.
+	Subscribe(topic string, fn func(data []byte)) (cancel func(), err error)
+}
+
+// PatternSubscriber is an optional Broker capability: glob subscriptions.
+type PatternSubscriber interface {
+	PSubscribe(pattern string, fn func(topic string, data []byte)) (cancel func(), err error)
+}
+
+// Note is one identity mailbox entry.
+type Note struct {
+	ID   uint64 // increasing per identity
+	Data []byte // the encoded event (JSON text frame payload)
+}
+
+// Identities keeps identity registrations and mailboxes, shared by every node
+// of a cluster. Implementations are safe for concurrent use.
+type Identities interface {
+	// Register joins connection connID to identity, renewing its lifetime.
+	// It returns the connection ids to close because the identity now has more
+	// than max connections (oldest first), and the mailbox entries with an id
+	// larger than after, oldest first.
+	Register(identity, connID string, lifetime time.Duration, max int, after uint64) (evict []string, backlog []Note, err error)
+	// Unregister removes connID from identity's connections.
+	Unregister(identity, connID string) error
+	// Notify stores data (built by build from the note's id) in the mailbox
+	// and returns the note and the identity's live connection ids. ok is false
+	// when the identity never registered or has expired.
+	Notify(identity string, build func(id uint64) []byte) (n Note, conns []string, ok bool, err error)
+	// Registered reports whether identity is registered and not expired.
+	Registered(identity string) (bool, error)
+}

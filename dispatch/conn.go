@@ -1,0 +1,371 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gobwas/ws"
+
+	"github.com/plezigo/plezi/codec"
+	"github.com/plezigo/plezi/internal/event"
+)
+
+// Conn is dispatch's record of one websocket connection. The server drives
+// it with Open, Receive, Closed and Shutdown, all from the connection's event
+// loop; the rest of its state is reached through the controller's Socket.
+type Conn struct {
+	hub   *Hub
+	t     Transport
+	route *Route
+	typ   *ctype
+	ctrl  Controller
+	req   *Request
+	id    string
+	loop  int
+	slot  int32
+	gen   uint32
+	shard *shard // nil for inline routes
+
+	closed atomic.Bool
+
+	typeIdx int32    // index in the loop set's byType list; guarded by loopSet.mu
+	chans   []string // channels and patterns; guarded by loopSet.mu
+
+	ids []idState // identities; touched only in the connection's callbacks
+}
+
+type idState struct {
+	name string
+	last uint64
+}
+
+// ID returns the connection id.
+func (c *Conn) ID() string { return c.id }
+
+// Controller returns the connection's controller.
+func (c *Conn) Controller() Controller { return c.ctrl }
+
+// Route returns the route the connection came in on.
+func (c *Conn) Route() *Route { return c.route }
+
+// Open runs OnOpen. Loop only, once.
+func (c *Conn) Open() { c.run(job{kind: jobOpen}) }
+
+// Receive hands one complete message to the controller. data is valid until
+// Receive returns (it is copied for worker routes). Loop only.
+func (c *Conn) Receive(data []byte, binary bool) {
+	if c.shard == nil {
+		c.handleMessage(data, binary)
+		return
+	}
+	buf := getBuf(len(data))
+	*buf = append((*buf)[:0], data...)
+	c.shard.push(job{c: c, kind: jobMessage, buf: buf, binary: binary})
+}
+
+// Closed unregisters the connection and runs OnClose. Loop only, once.
+func (c *Conn) Closed(code int, reason string) {
+	if c.closed.Swap(true) {
+		return
+	}
+	c.hub.remove(c)
+	c.run(job{kind: jobClose, code: code, reason: reason})
+}
+
+// Shutdown runs OnShutdown. Concurrency-safe.
+func (c *Conn) Shutdown() { c.post(job{kind: jobShutdown}) }
+
+// post queues j into the connection's serialized context from any
+// goroutine: its worker shard, or its event loop for inline routes.
+func (c *Conn) post(j job) {
+	j.c = c
+	if c.shard == nil {
+		c.hub.loops.Run(c.loop, j.exec)
+		return
+	}
+	c.shard.push(j)
+}
+
+// run executes j now (inline routes, on the loop) or queues it on the
+// connection's worker shard.
+func (c *Conn) run(j job) {
+	if c.shard == nil {
+		j.c = c
+		j.exec()
+		return
+	}
+	j.c = c
+	c.shard.push(j)
+}
+
+// safe runs fn, turning a panic into a logged close with 1011.
+func (c *Conn) safe(what string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.hub.stats.Panics.Add(1)
+			c.hub.log.Error("dispatch: panic in controller", "what", what, "id", c.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.t.Close(ws.StatusInternalServerError, "internal error")
+		}
+	}()
+	fn()
+}
+
+func (c *Conn) handleMessage(data []byte, binary bool) {
+	if c.route.auto && !binary {
+		c.safe("event", func() { c.handleEvent(data) })
+		return
+	}
+	h, ok := c.ctrl.(MessageHandler)
+	if !ok {
+		c.hub.stats.Dropped.Add(1)
+		return
+	}
+	c.safe("OnMessage", func() { h.OnMessage(Message{Data: data, Binary: binary}) })
+}
+
+// handleEvent runs one client JSON event and answers its _EID_.
+func (c *Conn) handleEvent(data []byte) {
+	msg, err := event.Parse(data)
+	if err != nil {
+		c.hub.stats.BadEvents.Add(1)
+		c.sendText(event.AppendError(nil, nil, 400, "message is not a JSON event"))
+		c.t.Close(ws.StatusInvalidFramePayloadData, "not a JSON event")
+		return
+	}
+	m := c.typ.events.Lookup(msg.Name)
+	if m == nil {
+		c.unknown(msg)
+		return
+	}
+	res, has, callErr, decErr := m.Call(reflect.ValueOf(c.ctrl), msg)
+	c.reply(msg.EID, res, has, callErr, decErr)
+}
+
+func (c *Conn) unknown(msg event.Message) {
+	if u, ok := c.ctrl.(UnknownHandler); ok {
+		args := msg.Args
+		if args == nil {
+			args = msg.Object
+		}
+		u.Unknown(string(msg.Name), RawArgs(args))
+		if msg.EID != nil {
+			c.sendAck(msg.EID, nil, false)
+		}
+		return
+	}
+	c.hub.stats.UnknownEvents.Add(1)
+	if msg.EID != nil {
+		c.sendText(event.AppendError(nil, msg.EID, 404, "unknown event "+string(msg.Name)))
+	}
+}
+
+func (c *Conn) reply(eid []byte, res any, has bool, callErr, decErr error) {
+	switch {
+	case decErr != nil:
+		c.hub.stats.BadArgs.Add(1)
+		c.hub.log.Debug("dispatch: bad event arguments", "id", c.id, "err", decErr)
+		if eid != nil {
+			c.sendText(event.AppendError(nil, eid, 400, decErr.Error()))
+		}
+	case callErr != nil:
+		status := 500
+		var he *HTTPError
+		if errors.As(callErr, &he) {
+			status = he.Status
+		}
+		if eid != nil {
+			c.sendText(event.AppendError(nil, eid, status, callErr.Error()))
+		}
+	case eid != nil:
+		c.sendAck(eid, res, has)
+	}
+}
+
+func (c *Conn) sendAck(eid []byte, res any, has bool) {
+	b, err := event.AppendAck(nil, eid, res, has)
+	if err != nil {
+		b = event.AppendError(nil, eid, 500, "result does not encode: "+err.Error())
+	}
+	c.sendText(b)
+}
+
+func (c *Conn) sendText(b []byte) { _ = c.send(ws.OpText, b) }
+
+func (c *Conn) send(op ws.OpCode, b []byte) error {
+	if c == nil || c.closed.Load() {
+		return ErrClosed
+	}
+	c.t.Send(op, b)
+	return nil
+}
+
+func (c *Conn) emit(name string, args []any) error {
+	b, err := event.AppendEvent(nil, name, args...)
+	if err != nil {
+		return err
+	}
+	return c.send(ws.OpText, b)
+}
+
+// deliver gives a fan-out delivery to this connection from any goroutine.
+func (c *Conn) deliver(d *delivery) {
+	switch d.modes[c.typ.idx] {
+	case modeForward:
+		if !c.closed.Load() {
+			c.t.SendPrepared(d.frame)
+		}
+	case modeMethod, modeUnknown:
+		if c.shard == nil {
+			c.hub.loops.Run(c.loop, func() { c.invoke(d) })
+			return
+		}
+		c.shard.push(job{c: c, kind: jobDeliver, d: d})
+	default:
+		c.hub.stats.Dropped.Add(1)
+	}
+}
+
+// deliverOnLoop gives a fan-out delivery to this connection. Loop only.
+func (c *Conn) deliverOnLoop(d *delivery) {
+	if c.closed.Load() || c == d.exclude {
+		return
+	}
+	switch d.modes[c.typ.idx] {
+	case modeForward:
+		c.t.SendOnLoop(d.frame)
+	case modeMethod, modeUnknown:
+		if c.shard == nil {
+			c.invoke(d)
+			return
+		}
+		c.shard.push(job{c: c, kind: jobDeliver, d: d})
+	default:
+		c.hub.stats.Dropped.Add(1)
+	}
+}
+
+// invoke calls the controller's method (or Unknown) for a delivery.
+// It runs in the connection's serialized context.
+func (c *Conn) invoke(d *delivery) {
+	if c.closed.Load() {
+		return
+	}
+	c.safe(d.name, func() {
+		if m := c.typ.events.Lookup(stringBytes(d.name)); m != nil {
+			var decErr error
+			if d.local != nil {
+				_, _, _, decErr = m.CallValues(reflect.ValueOf(c.ctrl), d.local)
+			} else {
+				_, _, _, decErr = m.Call(reflect.ValueOf(c.ctrl), event.ParseArgs(d.args))
+			}
+			if decErr != nil {
+				c.hub.stats.BadArgs.Add(1)
+				c.hub.log.Warn("dispatch: event arguments do not fit", "event", d.name, "id", c.id, "err", decErr)
+			}
+			return
+		}
+		if u, ok := c.ctrl.(UnknownHandler); ok {
+			u.Unknown(d.name, RawArgs(d.args))
+		}
+	})
+}
+
+func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
+	if c == nil {
+		return ErrClosed
+	}
+	r := registration{lifetime: 7 * 24 * time.Hour, max: 1}
+	for _, o := range opts {
+		o(&r)
+	}
+	if r.lifetime < 10*time.Minute {
+		r.lifetime = 10 * time.Minute
+	}
+	if r.max < 1 {
+		r.max = 1
+	}
+	after := c.resumeFrom(identity)
+	evict, backlog, err := c.hub.ids.Register(identity, c.id, r.lifetime, r.max, after)
+	if err != nil {
+		return err
+	}
+	st := c.identity(identity)
+	if st.last < after {
+		st.last = after
+	}
+	for _, id := range evict {
+		if id != c.id {
+			c.hub.closeID(id, 4009, "replaced")
+		}
+	}
+	for _, n := range backlog {
+		c.note(identity, n)
+	}
+	return nil
+}
+
+// resumeFrom reads the client's last seen notification id for identity from
+// the "_resume" query parameter (a JSON object of identity → id).
+func (c *Conn) resumeFrom(identity string) uint64 {
+	raw := c.req.Query("_resume")
+	if raw == "" {
+		return 0
+	}
+	var m map[string]uint64
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return 0
+	}
+	return m[identity]
+}
+
+func (c *Conn) identity(name string) *idState {
+	for i := range c.ids {
+		if c.ids[i].name == name {
+			return &c.ids[i]
+		}
+	}
+	c.ids = append(c.ids, idState{name: name})
+	return &c.ids[len(c.ids)-1]
+}
+
+// note delivers one mailbox entry at most once per connection, in the
+// connection's serialized context.
+func (c *Conn) note(identity string, n Note) {
+	st := c.identity(identity)
+	if n.ID <= st.last || c.closed.Load() {
+		return
+	}
+	st.last = n.ID
+	msg, err := event.Parse(n.Data)
+	if err != nil {
+		return
+	}
+	if m := c.typ.events.Lookup(msg.Name); m != nil {
+		c.safe(string(msg.Name), func() {
+			if _, _, _, decErr := m.Call(reflect.ValueOf(c.ctrl), msg); decErr != nil {
+				c.hub.stats.BadArgs.Add(1)
+			}
+		})
+		return
+	}
+	c.sendText(n.Data)
+}
+
+// noteAsync queues a mailbox delivery into the connection's context.
+func (c *Conn) noteAsync(identity string, n Note) {
+	if c.shard == nil {
+		c.hub.loops.Run(c.loop, func() { c.note(identity, n) })
+		return
+	}
+	c.shard.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})
+}
+
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+var _ = codec.NewPrepared

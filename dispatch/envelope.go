@@ -1,0 +1,212 @@
+package dispatch
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+
+	"github.com/gobwas/ws"
+)
+
+// Envelope kinds. The wire format is versioned and never executable:
+//
+//	version(1) kind(1) uvarint-prefixed: origin, target, sender, name;
+//	uvarint num; data (the rest)
+const envVersion = 1
+
+type envKind uint8
+
+const (
+	envMulticast envKind = iota + 1
+	envBroadcast
+	envUnicast
+	envPublishText
+	envPublishBinary
+	envNote
+	envClose
+	envUnicastFailed
+	envMax
+)
+
+type envelope struct {
+	kind   envKind
+	origin string
+	target string // controller name, conn id, channel
+	sender string // sending conn id; identity for notes
+	name   string // event
+	num    uint64 // note id, close code
+	data   []byte // args JSON, payload, note data, close reason
+}
+
+// appendEnvelope encodes e after dst.
+func appendEnvelope(dst []byte, e *envelope) []byte {
+	dst = append(dst, envVersion, byte(e.kind))
+	for _, s := range [...]string{e.origin, e.target, e.sender, e.name} {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	dst = binary.AppendUvarint(dst, e.num)
+	return append(dst, e.data...)
+}
+
+// parseEnvelope decodes b; e's strings are copies, e.data aliases b.
+func parseEnvelope(b []byte, e *envelope) error {
+	if len(b) < 2 || b[0] != envVersion || b[1] == 0 || envKind(b[1]) >= envMax {
+		return ErrBadEnvelope
+	}
+	e.kind = envKind(b[1])
+	b = b[2:]
+	for _, s := range [...]*string{&e.origin, &e.target, &e.sender, &e.name} {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return ErrBadEnvelope
+		}
+		*s = string(b[k : k+int(n)])
+		b = b[k+int(n):]
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 {
+		return ErrBadEnvelope
+	}
+	e.num = n
+	e.data = b[k:]
+	return nil
+}
+
+// sendRemote queues an envelope for the cluster; it never blocks the
+// caller (a full queue drops and counts).
+func (h *Hub) sendRemote(topic string, e envelope) {
+	if h.broker == nil || !h.started.Load() {
+		return
+	}
+	e.origin = h.node
+	data := appendEnvelope(nil, &e)
+	if h.cfg.Secret != nil {
+		data = appendMAC(data, h.cfg.Secret)
+	}
+	select {
+	case h.out <- outEnvelope{topic: topic, data: data}:
+	default:
+		h.stats.PublishErrors.Add(1)
+	}
+}
+
+// publisher sends queued envelopes to the broker until the hub stops.
+func (h *Hub) publisher() {
+	defer h.wg.Done()
+	down := false
+	for {
+		select {
+		case o := <-h.out:
+			err := h.broker.Publish(o.topic, o.data)
+			switch {
+			case err != nil && !down:
+				down = true
+				h.stats.PublishErrors.Add(1)
+				h.log.Warn("dispatch: cluster publish failing", "err", err)
+			case err != nil:
+				h.stats.PublishErrors.Add(1)
+			case down:
+				down = false
+				h.log.Info("dispatch: cluster publish recovered")
+			}
+		case <-h.stop:
+			return
+		}
+	}
+}
+
+// onEnvelope handles one envelope from the broker.
+func (h *Hub) onEnvelope(b []byte) { h.handleEnvelope(b, target{kind: toChannel}) }
+
+// onPublish handles an envelope that came through the node's subscription
+// via (a channel, or "\x00"+pattern).
+func (h *Hub) onPublish(b []byte, via string) {
+	h.handleEnvelope(b, target{kind: toChannel, remote: true, via: via})
+}
+
+// handleEnvelope handles one envelope; pub selects the local subscribers
+// of a publish.
+func (h *Hub) handleEnvelope(b []byte, pub target) {
+	if h.cfg.Secret != nil {
+		var ok bool
+		if b, ok = checkMAC(b, h.cfg.Secret); !ok {
+			h.stats.BadEnvelopes.Add(1)
+			return
+		}
+	}
+	var e envelope
+	if err := parseEnvelope(b, &e); err != nil {
+		h.stats.BadEnvelopes.Add(1)
+		h.log.Warn("dispatch: bad cluster envelope", "err", err)
+		return
+	}
+	if e.origin == h.node {
+		return
+	}
+	h.stats.RemoteIn.Add(1)
+	data := append([]byte(nil), e.data...)
+	switch e.kind {
+	case envMulticast, envBroadcast, envUnicast:
+		h.remoteEvent(&e, data)
+	case envPublishText, envPublishBinary:
+		op := ws.OpText
+		if e.kind == envPublishBinary {
+			op = ws.OpBinary
+		}
+		pub.channel = e.target
+		h.publishLocal(pub, op, data)
+	case envNote:
+		if c, _ := h.lookup(e.target); c != nil {
+			c.noteAsync(e.sender, Note{ID: e.num, Data: data})
+		}
+	case envClose:
+		if c, _ := h.lookup(e.target); c != nil {
+			c.t.Close(ws.StatusCode(e.num), string(data))
+		}
+	case envUnicastFailed:
+		h.unicastFailed(e.target, e.sender, e.name)
+	}
+}
+
+func (h *Hub) remoteEvent(e *envelope, args []byte) {
+	d, err := h.newDelivery(e.name, nil, args, nil)
+	if err != nil {
+		return
+	}
+	switch e.kind {
+	case envMulticast:
+		h.fanout(target{kind: toAll}, d)
+	case envBroadcast:
+		if t := h.typeByName(e.target); t != nil {
+			h.fanout(target{kind: toType, typ: t}, d)
+		}
+	case envUnicast:
+		c, _ := h.lookup(e.target)
+		if c != nil {
+			c.deliver(d)
+			return
+		}
+		if e.sender != "" {
+			h.sendRemote("node:"+e.origin, envelope{kind: envUnicastFailed, target: e.sender, sender: e.target, name: e.name})
+		}
+	}
+}
+
+// appendMAC signs an envelope: HMAC-SHA256 of it, appended.
+func appendMAC(b, secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write(b)
+	return m.Sum(b)
+}
+
+// checkMAC verifies and strips the signature.
+func checkMAC(b, secret []byte) ([]byte, bool) {
+	if len(b) < sha256.Size {
+		return nil, false
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return body, hmac.Equal(m.Sum(nil), sum)
+}

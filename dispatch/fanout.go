@@ -1,0 +1,397 @@
+package dispatch
+
+import (
+	"reflect"
+
+	"github.com/gobwas/ws"
+
+	"github.com/plezigo/plezi/codec"
+	"github.com/plezigo/plezi/internal/event"
+)
+
+type mode uint8
+
+const (
+	modeDrop    mode = iota
+	modeForward      // write the JSON event frame to the client
+	modeMethod       // call the controller's method
+	modeUnknown      // call the controller's Unknown
+)
+
+// delivery is one event or publish on its way to many connections. It is
+// built once, shared read-only by every recipient.
+type delivery struct {
+	name    string
+	local   []any           // Go arguments when sent in this process
+	args    []byte          // JSON array of the arguments (nil until needed)
+	frame   *codec.Prepared // the frame written to clients (forward / publish)
+	modes   []mode          // per controller type index
+	exclude *Conn
+	publish bool
+}
+
+// newDelivery prepares an event for the controller types in the hub.
+func (h *Hub) newDelivery(name string, local []any, args []byte, from *Conn) (*delivery, error) {
+	d := &delivery{name: name, local: local, args: args, exclude: from}
+	types := h.types
+	d.modes = make([]mode, len(types))
+	forward := false
+	for i, t := range types {
+		switch {
+		case t.events.Has(name):
+			d.modes[i] = modeMethod
+		case t.unknown:
+			d.modes[i] = modeUnknown
+		default:
+			d.modes[i] = modeForward
+			forward = true
+		}
+	}
+	if forward || h.broker != nil || local == nil {
+		if err := d.encodeArgs(); err != nil {
+			return nil, err
+		}
+	}
+	if forward {
+		d.frame = codec.NewPrepared(ws.OpText, appendEventRaw(nil, name, d.args))
+	}
+	return d, nil
+}
+
+func (d *delivery) encodeArgs() error {
+	if d.args != nil {
+		return nil
+	}
+	b, err := event.AppendArgs(nil, d.local...)
+	d.args = b
+	return err
+}
+
+// appendEventRaw appends {"event":name,"args":args} with args already JSON.
+func appendEventRaw(dst []byte, name string, args []byte) []byte {
+	dst = append(dst, `{"event":`...)
+	dst = appendJSONString(dst, name)
+	if len(args) > 2 {
+		dst = append(dst, `,"args":`...)
+		dst = append(dst, args...)
+	}
+	return append(dst, '}')
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	const hexd = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b == '"' || b == '\\':
+			dst = append(dst, '\\', b)
+		case b < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexd[b>>4], hexd[b&15])
+		default:
+			dst = append(dst, b)
+		}
+	}
+	return append(dst, '"')
+}
+
+// fanout hands each event loop with members one task that delivers d to all
+// of them.
+func (h *Hub) fanout(tg target, d *delivery) {
+	for i, ls := range h.sets {
+		if ls.count.Load() == 0 {
+			continue
+		}
+		h.loops.Run(i, func() { h.fanLoop(ls, tg, d) })
+	}
+}
+
+// fanLoop runs on the loop that owns ls.
+func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
+	ls.mu.RLock()
+	ls.scratch = ls.collect(ls.scratch[:0], tg)
+	ls.mu.RUnlock()
+	n := int64(0)
+	for _, c := range ls.scratch {
+		if d.publish {
+			if !c.closed.Load() {
+				c.t.SendOnLoop(d.frame)
+				n++
+			}
+			continue
+		}
+		if c != d.exclude && !c.closed.Load() {
+			c.deliverOnLoop(d)
+			n++
+		}
+	}
+	h.stats.Delivered.Add(n)
+	clear(ls.scratch)
+}
+
+// Multicast delivers event to every connection of the app, on every node.
+func (h *Hub) Multicast(event string, args ...any) { h.multicast(nil, event, args) }
+
+func (h *Hub) multicast(from *Conn, name string, args []any) {
+	d, err := h.newDelivery(name, args, nil, from)
+	if err != nil {
+		h.log.Warn("dispatch: multicast arguments do not encode", "event", name, "err", err)
+		return
+	}
+	h.fanout(target{kind: toAll}, d)
+	h.sendRemote("all", envelope{kind: envMulticast, name: name, data: d.args})
+}
+
+// Broadcast delivers event to every connection of controller type T
+// (a pointer type such as *Chat), on every node.
+func Broadcast[T Controller](h *Hub, event string, args ...any) {
+	h.broadcast(nil, reflect.TypeFor[T]().Elem().Name(), event, args)
+}
+
+// BroadcastTo delivers event to every connection of the controller type
+// named ctl (its struct type name).
+func (h *Hub) BroadcastTo(ctl, event string, args ...any) { h.broadcast(nil, ctl, event, args) }
+
+func (h *Hub) broadcast(from *Conn, ctl, name string, args []any) {
+	d, err := h.newDelivery(name, args, nil, from)
+	if err != nil {
+		h.log.Warn("dispatch: broadcast arguments do not encode", "event", name, "err", err)
+		return
+	}
+	if t := h.typeByName(ctl); t != nil {
+		h.fanout(target{kind: toType, typ: t}, d)
+	}
+	h.sendRemote("ctl:"+ctl, envelope{kind: envBroadcast, target: ctl, name: name, data: d.args})
+}
+
+func (h *Hub) typeByName(name string) *ctype {
+	h.typesMu.Lock()
+	defer h.typesMu.Unlock()
+	return h.byName[name]
+}
+
+// Unicast delivers event to the connection id on whichever node holds it.
+// It returns false when the target is known to be gone.
+func (h *Hub) Unicast(id, event string, args ...any) bool { return h.unicast(nil, id, event, args) }
+
+func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
+	c, local := h.lookup(id)
+	if local && c == nil {
+		h.stats.UnicastFailed.Add(1)
+		return false
+	}
+	d, err := h.newDelivery(name, args, nil, nil)
+	if err != nil {
+		h.log.Warn("dispatch: unicast arguments do not encode", "event", name, "err", err)
+		return false
+	}
+	if local {
+		c.deliver(d)
+		return true
+	}
+	if h.broker == nil {
+		h.stats.UnicastFailed.Add(1)
+		return false
+	}
+	sender := ""
+	if from != nil {
+		sender = from.id
+	}
+	h.sendRemote("node:"+nodeOf(id), envelope{kind: envUnicast, target: id, sender: sender, name: name, data: d.args})
+	return true
+}
+
+// unicastFailed tells the sender (a local connection id) that id was gone.
+func (h *Hub) unicastFailed(sender, id, name string) {
+	h.stats.UnicastFailed.Add(1)
+	c, _ := h.lookup(sender)
+	if c == nil {
+		return
+	}
+	if f, ok := c.ctrl.(UnicastFailer); ok {
+		c.post(job{kind: jobFunc, fn: func() { c.safe("OnUnicastFailed", func() { f.OnUnicastFailed(id, name) }) }})
+	}
+}
+
+// Publish writes text as-is to every subscriber of channel, on every node.
+func (h *Hub) Publish(channel, text string) {
+	h.publish(channel, ws.OpText, stringBytes(text))
+}
+
+// PublishBinary writes b as-is (binary frame) to every subscriber of channel.
+func (h *Hub) PublishBinary(channel string, b []byte) { h.publish(channel, ws.OpBinary, b) }
+
+// PublishEvent publishes the JSON event {"event":name,"args":[...]}.
+func (h *Hub) PublishEvent(channel, name string, args ...any) error {
+	a, err := event.AppendArgs(nil, args...)
+	if err != nil {
+		return err
+	}
+	h.publish(channel, ws.OpText, appendEventRaw(nil, name, a))
+	return nil
+}
+
+func (h *Hub) publish(channel string, op ws.OpCode, payload []byte) {
+	h.publishLocal(target{kind: toChannel, channel: channel}, op, payload)
+	kind := envPublishText
+	if op == ws.OpBinary {
+		kind = envPublishBinary
+	}
+	h.sendRemote("pub:"+channel, envelope{kind: kind, target: channel, data: payload})
+}
+
+// publishLocal writes payload to the local subscribers tg selects.
+func (h *Hub) publishLocal(tg target, op ws.OpCode, payload []byte) {
+	d := &delivery{frame: codec.NewPrepared(op, payload), publish: true}
+	h.fanout(tg, d)
+}
+
+func (h *Hub) subscribe(c *Conn, ch string, pattern bool) {
+	if pattern {
+		ch = "\x00" + ch
+	}
+	ls := h.sets[c.loop]
+	ls.mu.Lock()
+	joined := !c.closed.Load() && ls.join(c, ch)
+	if joined {
+		c.chans = append(c.chans, ch)
+	}
+	ls.mu.Unlock()
+	if joined {
+		h.refChannel(ch)
+	}
+}
+
+func (h *Hub) unsubscribe(c *Conn, ch string) {
+	ls := h.sets[c.loop]
+	ls.mu.Lock()
+	left := ls.leave(c, ch)
+	if !left && ls.leave(c, "\x00"+ch) {
+		ch, left = "\x00"+ch, true
+	}
+	if left {
+		for i, x := range c.chans {
+			if x == ch {
+				c.chans = append(c.chans[:i], c.chans[i+1:]...)
+				break
+			}
+		}
+	}
+	ls.mu.Unlock()
+	if left {
+		h.unrefChannel(ch)
+	}
+}
+
+// refChannel counts a local subscriber and subscribes the node to the
+// channel's cluster topic on the first one.
+func (h *Hub) refChannel(ch string) {
+	h.chanMu.Lock()
+	defer h.chanMu.Unlock()
+	r := h.chanRefs[ch]
+	if r == nil {
+		r = &chanRef{}
+		h.chanRefs[ch] = r
+	}
+	r.n++
+	if r.n > 1 || h.broker == nil || !h.started.Load() {
+		return
+	}
+	var err error
+	if isPattern(ch) {
+		ps, ok := h.broker.(PatternSubscriber)
+		if !ok {
+			return
+		}
+		r.cancel, err = ps.PSubscribe("pub:"+ch[1:], func(_ string, data []byte) { h.onPublish(data, ch) })
+	} else {
+		r.cancel, err = h.broker.Subscribe("pub:"+ch, func(data []byte) { h.onPublish(data, ch) })
+	}
+	if err != nil {
+		h.log.Warn("dispatch: channel subscribe failed", "channel", ch, "err", err)
+	}
+}
+
+func (h *Hub) unrefChannel(ch string) {
+	h.chanMu.Lock()
+	defer h.chanMu.Unlock()
+	r := h.chanRefs[ch]
+	if r == nil {
+		return
+	}
+	if r.n--; r.n > 0 {
+		return
+	}
+	delete(h.chanRefs, ch)
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
+
+// Notify delivers event to identity: stored in its mailbox and sent to each
+// of its live connections. It returns false when the identity is not
+// registered or has expired.
+func (h *Hub) Notify(identity, name string, args ...any) bool {
+	if h.ids == nil {
+		return false
+	}
+	a, err := event.AppendArgs(nil, args...)
+	if err != nil {
+		h.log.Warn("dispatch: notify arguments do not encode", "event", name, "err", err)
+		return false
+	}
+	n, conns, ok, err := h.ids.Notify(identity, func(id uint64) []byte {
+		return event.AppendNotification(nil, name, identity, id, a)
+	})
+	if err != nil {
+		h.log.Warn("dispatch: notify failed", "identity", identity, "err", err)
+		return false
+	}
+	if !ok {
+		return false
+	}
+	for _, id := range conns {
+		h.deliverNote(id, identity, n)
+	}
+	return true
+}
+
+func (h *Hub) deliverNote(id, identity string, n Note) {
+	c, local := h.lookup(id)
+	if c != nil {
+		c.noteAsync(identity, n)
+		return
+	}
+	if !local && h.broker != nil {
+		h.sendRemote("node:"+nodeOf(id), envelope{kind: envNote, target: id, sender: identity, num: n.ID, data: n.Data})
+	}
+}
+
+// Registered reports whether identity is registered and alive.
+func (h *Hub) Registered(identity string) bool {
+	if h.ids == nil {
+		return false
+	}
+	ok, err := h.ids.Registered(identity)
+	return ok && err == nil
+}
+
+// closeID closes a connection by id on whichever node holds it.
+func (h *Hub) closeID(id string, code int, reason string) {
+	c, local := h.lookup(id)
+	if c != nil {
+		c.t.Close(ws.StatusCode(code), reason)
+		return
+	}
+	if !local && h.broker != nil {
+		h.sendRemote("node:"+nodeOf(id), envelope{kind: envClose, target: id, num: uint64(code), data: []byte(reason)})
+	}
+}
+
+func (h *Hub) forgetIdentities(c *Conn) {
+	for _, st := range c.ids {
+		if err := h.ids.Unregister(st.name, c.id); err != nil {
+			h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
+		}
+	}
+}

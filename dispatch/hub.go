@@ -1,0 +1,383 @@
+package dispatch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gobwas/ws"
+
+	"github.com/plezigo/plezi/codec"
+	"github.com/plezigo/plezi/internal/event"
+)
+
+// HubConfig configures a Hub. Zero values get the documented defaults.
+type HubConfig struct {
+	Node       string       // node id; random when ""
+	Loops      int          // number of event loops (≥ 1)
+	Runner     Loops        // runs fan-out tasks on loops; required before Open
+	Broker     Broker       // nil: single node, no cluster traffic
+	Identities Identities   // required for RegisterAs/Notify
+	Workers    int          // worker shards; 0 → 4 × GOMAXPROCS (at least 8)
+	Logger     *slog.Logger // nil → slog.Default()
+	Secret     []byte       // signs cluster envelopes (HMAC-SHA256) when set
+}
+
+// Stats are the hub's counters. Read with Load; safe for concurrent use.
+type Stats struct {
+	Delivered, Dropped, Panics, BadEvents, BadArgs, UnknownEvents atomic.Int64
+	UnicastFailed, PublishErrors, RemoteIn, BadEnvelopes          atomic.Int64
+}
+
+// Hub owns routes, connections, fan-out and identities of one node.
+type Hub struct {
+	node   string
+	cfg    HubConfig
+	log    *slog.Logger
+	loops  Loops
+	ids    Identities
+	broker Broker
+	stats  Stats
+
+	sets   []*loopSet
+	shards []*shard
+	router Router
+
+	typesMu sync.Mutex
+	types   []*ctype // append-only; read without lock after serving starts
+	byName  map[string]*ctype
+
+	chanMu   sync.Mutex
+	chanRefs map[string]*chanRef // guarded by chanMu
+
+	out     chan outEnvelope // cluster publishes, sent by the publisher goroutine
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	cancels []func()
+	started atomic.Bool
+}
+
+type chanRef struct {
+	n      int
+	cancel func()
+}
+
+type outEnvelope struct {
+	topic string
+	data  []byte
+}
+
+// NewHub makes a hub. Call Start before serving and Stop after.
+func NewHub(cfg HubConfig) *Hub {
+	if cfg.Node == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		cfg.Node = hex.EncodeToString(b[:])
+	}
+	if cfg.Loops < 1 {
+		cfg.Loops = 1
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Hub{
+		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
+		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},
+		out: make(chan outEnvelope, 4096), stop: make(chan struct{}),
+	}
+	h.router.hub = h
+	for i := 0; i < cfg.Loops; i++ {
+		h.sets = append(h.sets, newLoopSet())
+	}
+	for i := 0; i < cfg.Workers; i++ {
+		h.shards = append(h.shards, newShard())
+	}
+	return h
+}
+
+// Node returns the node id.
+func (h *Hub) Node() string { return h.node }
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() *Stats { return &h.stats }
+
+// SetCluster replaces the broker and identity store. Call before Start.
+func (h *Hub) SetCluster(b Broker, ids Identities) {
+	h.broker, h.ids = b, ids
+}
+
+// SetRunner sets the loop runner (the server does this before serving).
+func (h *Hub) SetRunner(l Loops) { h.loops = l }
+
+// Router returns the hub's routes.
+func (h *Hub) Router() *Router { return &h.router }
+
+// Route adds a websocket route. pattern segments ":name" are parameters and
+// a last segment "*" takes the rest. Not safe for concurrent use; add routes
+// before serving.
+func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, error) {
+	sample := f()
+	if sample == nil || sample.socket() == nil {
+		return nil, ErrNotController
+	}
+	rt := reflect.TypeOf(sample)
+	if rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct {
+		return nil, ErrNotController
+	}
+	r, err := newRoute(pattern, f, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.typ = h.typeOf(rt)
+	if !r.autoSet {
+		r.auto = len(r.typ.events.Names()) > 0
+	}
+	h.router.routes = append(h.router.routes, r)
+	return r, nil
+}
+
+func (h *Hub) typeOf(rt reflect.Type) *ctype {
+	h.typesMu.Lock()
+	defer h.typesMu.Unlock()
+	for _, t := range h.types {
+		if t.rtype == rt {
+			return t
+		}
+	}
+	name := rt.Elem().Name()
+	if _, taken := h.byName[name]; taken {
+		name = rt.Elem().PkgPath() + "." + name
+	}
+	t := &ctype{name: name, idx: len(h.types), rtype: rt, events: event.NewTable(rt, reserved)}
+	_, t.unknown = reflect.New(rt.Elem()).Interface().(UnknownHandler)
+	h.types = append(h.types, t)
+	h.byName[name] = t
+	if h.started.Load() {
+		h.subscribeBroker("ctl:"+name, h.onEnvelope)
+	}
+	return t
+}
+
+// Start starts the worker shards and the cluster subscriptions. The hub
+// stops when Stop is called.
+func (h *Hub) Start(ctx context.Context) error {
+	if h.started.Swap(true) {
+		return nil
+	}
+	for _, s := range h.shards {
+		h.wg.Add(1)
+		go func(s *shard) {
+			defer h.wg.Done()
+			s.loop(h.stop)
+		}(s)
+	}
+	if h.broker == nil {
+		return nil
+	}
+	h.wg.Add(1)
+	go h.publisher()
+	topics := []string{"all", "node:" + h.node}
+	for _, t := range h.types {
+		topics = append(topics, "ctl:"+t.name)
+	}
+	for _, topic := range topics {
+		if err := h.subscribeBroker(topic, h.onEnvelope); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Hub) subscribeBroker(topic string, fn func([]byte)) error {
+	cancel, err := h.broker.Subscribe(topic, fn)
+	if err != nil {
+		return err
+	}
+	h.typesMu.Lock()
+	h.cancels = append(h.cancels, cancel)
+	h.typesMu.Unlock()
+	return nil
+}
+
+// Stop ends cluster subscriptions and waits for queued callbacks to finish.
+func (h *Hub) Stop() {
+	if !h.started.Load() {
+		return
+	}
+	select {
+	case <-h.stop:
+		return
+	default:
+	}
+	h.typesMu.Lock()
+	cancels := h.cancels
+	h.cancels = nil
+	h.typesMu.Unlock()
+	for _, c := range cancels {
+		c()
+	}
+	h.chanMu.Lock()
+	for ch, r := range h.chanRefs {
+		if r.cancel != nil {
+			r.cancel()
+		}
+		delete(h.chanRefs, ch)
+	}
+	h.chanMu.Unlock()
+	close(h.stop)
+	h.wg.Wait()
+}
+
+// Open registers a new connection of route on event loop loop, bound to t.
+// The controller must come from route's factory. Loop only.
+func (h *Hub) Open(t Transport, route *Route, ctrl Controller, req *Request, loop int) *Conn {
+	c := &Conn{hub: h, t: t, route: route, typ: route.typ, ctrl: ctrl, req: req, loop: loop}
+	ctrl.socket().c = c
+	ls := h.sets[loop]
+	ls.mu.Lock()
+	// Every field is set before the lock is released: Each, lookup and
+	// fan-out find c through the loop set from other goroutines.
+	c.slot, c.gen = ls.add(c)
+	c.id = h.makeID(loop, c.slot, c.gen)
+	if !route.inline {
+		c.shard = h.shards[(uint(c.slot)*31+uint(loop)*7)%uint(len(h.shards))]
+	}
+	ls.mu.Unlock()
+	return c
+}
+
+// NewController makes a controller for route with its request, for
+// PreConnect before the connection exists.
+func (h *Hub) NewController(route *Route, req *Request) Controller {
+	ctrl := route.factory()
+	ctrl.socket().c = nil
+	return ctrl
+}
+
+// PreConnect runs the controller's PreConnect (if any) with req. It returns
+// the HTTP status to refuse with, or 0 to upgrade. A panic refuses with 500.
+func PreConnect(ctrl Controller, req *Request) (status int, msg string) {
+	p, ok := ctrl.(PreConnecter)
+	if !ok {
+		return 0, ""
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			status, msg = 500, "internal error"
+		}
+	}()
+	err := p.PreConnect(req)
+	if err == nil {
+		return 0, ""
+	}
+	if he, ok := err.(*HTTPError); ok {
+		return he.Status, he.Msg
+	}
+	return 403, err.Error()
+}
+
+// Go runs fn on the worker shard chosen by key (off the event loops).
+func (h *Hub) Go(key uint64, fn func()) {
+	h.shards[key%uint64(len(h.shards))].push(job{kind: jobFunc, fn: fn})
+}
+
+func (h *Hub) makeID(loop int, slot int32, gen uint32) string {
+	v := uint64(loop)<<56 | uint64(uint32(slot))<<24 | uint64(gen&0xFFFFFF)
+	b := make([]byte, 0, len(h.node)+17)
+	b = append(b, h.node...)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, v, 16)
+	return string(b)
+}
+
+// lookup finds a local connection by id; nil when gone or not local.
+func (h *Hub) lookup(id string) (c *Conn, local bool) {
+	node, rest, ok := strings.Cut(id, "-")
+	if !ok || node != h.node {
+		return nil, false
+	}
+	v, err := strconv.ParseUint(rest, 16, 64)
+	if err != nil {
+		return nil, true
+	}
+	loop, slot, gen := int(v>>56), int32(uint32(v>>24)), uint32(v&0xFFFFFF)
+	if loop >= len(h.sets) {
+		return nil, true
+	}
+	ls := h.sets[loop]
+	ls.mu.RLock()
+	defer ls.mu.RUnlock()
+	if int(slot) >= len(ls.slots) || ls.gens[slot]&0xFFFFFF != gen {
+		return nil, true
+	}
+	c = ls.slots[slot]
+	if c != nil && c.closed.Load() {
+		c = nil
+	}
+	return c, true
+}
+
+func nodeOf(id string) string {
+	node, _, _ := strings.Cut(id, "-")
+	return node
+}
+
+// remove unregisters c from its loop set. Loop only.
+func (h *Hub) remove(c *Conn) {
+	ls := h.sets[c.loop]
+	ls.mu.Lock()
+	ls.del(c)
+	chans := c.chans
+	c.chans = nil
+	ls.mu.Unlock()
+	for _, ch := range chans {
+		h.unrefChannel(ch)
+	}
+}
+
+// Each calls fn for every open connection (a snapshot). Concurrency-safe.
+func (h *Hub) Each(fn func(c *Conn)) {
+	var list []*Conn
+	for _, ls := range h.sets {
+		ls.mu.RLock()
+		for _, c := range ls.slots {
+			if c != nil {
+				list = append(list, c)
+			}
+		}
+		ls.mu.RUnlock()
+	}
+	for _, c := range list {
+		fn(c)
+	}
+}
+
+// Count returns the number of open connections.
+func (h *Hub) Count() int {
+	n := 0
+	for _, ls := range h.sets {
+		n += int(ls.count.Load())
+	}
+	return n
+}
+
+// ShutdownAll runs OnShutdown on every connection, then closes each with
+// 1001 in its own order, after anything OnShutdown wrote.
+func (h *Hub) ShutdownAll() {
+	h.Each(func(c *Conn) {
+		c.Shutdown()
+		c.post(job{kind: jobFunc, fn: func() { c.t.Close(ws.StatusGoingAway, "server shutting down") }})
+	})
+}
+
+var _ = codec.NewPrepared

@@ -1,0 +1,129 @@
+package dispatch
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/plezigo/plezi/internal/event"
+)
+
+// Factory makes one controller per connection.
+type Factory func() Controller
+
+// RouteOption changes how a route runs its controllers.
+type RouteOption func(*Route)
+
+// Inline runs the route's callbacks on the connection's event loop: no
+// hand-off between threads, so they must never block.
+func Inline() RouteOption { return func(r *Route) { r.inline = true } }
+
+// AutoDispatch turns the JSON event protocol on or off for the route. It is on
+// by default for controllers that have event methods.
+func AutoDispatch(on bool) RouteOption { return func(r *Route) { r.auto = on; r.autoSet = true } }
+
+// Protocols lists the subprotocols the route accepts, in order of preference
+// of the client's offer.
+func Protocols(p ...string) RouteOption { return func(r *Route) { r.protocols = p } }
+
+// Route maps a path pattern to a controller factory. Immutable once added.
+type Route struct {
+	pattern   string
+	segs      []string
+	factory   Factory
+	typ       *ctype
+	inline    bool
+	auto      bool
+	autoSet   bool
+	protocols []string
+}
+
+// Pattern returns the route's path pattern.
+func (r *Route) Pattern() string { return r.pattern }
+
+// Inline reports whether the route runs its callbacks on the event loop.
+func (r *Route) Inline() bool { return r.inline }
+
+// Protocols returns the subprotocols the route accepts.
+func (r *Route) Protocols() []string { return r.protocols }
+
+// AutoDispatch reports whether text messages are JSON events.
+func (r *Route) AutoDispatch() bool { return r.auto }
+
+// ctype is what is known once about a controller type.
+type ctype struct {
+	name    string
+	idx     int
+	rtype   reflect.Type
+	events  *event.Table
+	unknown bool // has Unknown(event, args)
+}
+
+// lifecycle and Socket method names are never events.
+var reserved = func() map[string]bool {
+	m := map[string]bool{
+		"PreConnect": true, "OnOpen": true, "OnMessage": true, "OnClose": true,
+		"OnShutdown": true, "OnUnicastFailed": true, "Unknown": true,
+	}
+	t := reflect.TypeOf((*Socket)(nil))
+	for i := 0; i < t.NumMethod(); i++ {
+		m[t.Method(i).Name] = true
+	}
+	return m
+}()
+
+func newRoute(pattern string, f Factory, opts []RouteOption) (*Route, error) {
+	r := &Route{pattern: pattern, segs: splitPath(pattern), factory: f}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
+}
+
+func splitPath(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// match reports whether path matches the route, appending its parameters.
+// A pattern segment ":name" takes one path segment, "*" the rest.
+func (r *Route) match(path string, params Params) (Params, bool) {
+	segs := r.segs
+	path = strings.Trim(path, "/")
+	for _, s := range segs {
+		if s == "*" {
+			return append(params, Param{"*", path}), true
+		}
+		if path == "" {
+			return params, false
+		}
+		var part string
+		part, path, _ = strings.Cut(path, "/")
+		switch {
+		case strings.HasPrefix(s, ":"):
+			params = append(params, Param{s[1:], part})
+		case s != part:
+			return params, false
+		}
+	}
+	return params, path == ""
+}
+
+// Router holds routes in the order they were added; the first match wins.
+// Add is not safe for concurrent use with Match: add routes before serving.
+type Router struct {
+	routes []*Route
+	hub    *Hub
+}
+
+// Match finds the route for path and returns it with its parameters.
+func (rt *Router) Match(path string) (*Route, Params) {
+	for _, r := range rt.routes {
+		if params, ok := r.match(path, nil); ok {
+			return r, params
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,167 @@
+package dispatch
+
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// Controller is a pointer to a struct that embeds Socket.
+type Controller interface{ socket() *Socket }
+
+// Optional controller callbacks. Each runs in order per connection, on a
+// worker (default) or on the event loop (Inline routes).
+type (
+	// PreConnecter runs before the upgrade; an error refuses it (use Refuse
+	// for a specific HTTP status; any other error answers 403).
+	PreConnecter interface{ PreConnect(r *Request) error }
+	// Opener runs once the websocket is open.
+	Opener interface{ OnOpen() }
+	// MessageHandler gets every message that auto-dispatch does not take.
+	MessageHandler interface{ OnMessage(m Message) }
+	// Closer runs once when the connection has closed.
+	Closer interface{ OnClose(code int, reason string) }
+	// ShutdownHandler runs when the server starts draining; writes still work.
+	ShutdownHandler interface{ OnShutdown() }
+	// UnicastFailer learns that a Unicast from this connection found no target.
+	UnicastFailer interface{ OnUnicastFailed(id, event string) }
+	// UnknownHandler gets events that no method takes.
+	UnknownHandler interface {
+		Unknown(event string, args RawArgs)
+	}
+)
+
+// Socket is embedded in every controller; it is the controller's connection.
+// All its methods are safe for concurrent use. Methods called before the
+// connection exists (in PreConnect) only read the request.
+type Socket struct{ c *Conn }
+
+func (s *Socket) socket() *Socket { return s }
+
+// Conn returns the connection behind the socket (nil in PreConnect).
+func (s *Socket) Conn() *Conn { return s.c }
+
+// ID returns the connection id "<node>-<conn>", valid across the cluster.
+func (s *Socket) ID() string {
+	if s.c == nil {
+		return ""
+	}
+	return s.c.id
+}
+
+// Request returns the request that opened the connection.
+func (s *Socket) Request() *Request {
+	if s.c == nil {
+		return nil
+	}
+	return s.c.req
+}
+
+// Params returns the path parameter name.
+func (s *Socket) Params(name string) string { return s.Request().Param(name) }
+
+// Write sends text as a text frame. Text that is not valid UTF-8 is refused.
+func (s *Socket) Write(text string) error {
+	if !utf8.ValidString(text) {
+		return ErrInvalidUTF8
+	}
+	return s.c.send(ws.OpText, stringBytes(text))
+}
+
+// WriteText sends b as a text frame. b must be valid UTF-8 and is not
+// retained.
+func (s *Socket) WriteText(b []byte) error {
+	if !utf8.Valid(b) {
+		return ErrInvalidUTF8
+	}
+	return s.c.send(ws.OpText, b)
+}
+
+// WriteBinary sends b as a binary frame. b is not retained.
+func (s *Socket) WriteBinary(b []byte) error { return s.c.send(ws.OpBinary, b) }
+
+// Emit sends the JSON event {"event":name,"args":[...]} to this connection's
+// client (no server-side method is called).
+func (s *Socket) Emit(event string, args ...any) error { return s.c.emit(event, args) }
+
+// Close closes the connection with 1000.
+func (s *Socket) Close() { s.CloseWith(1000, "") }
+
+// CloseWith closes the connection with code and reason.
+func (s *Socket) CloseWith(code int, reason string) {
+	if s.c != nil {
+		s.c.t.Close(ws.StatusCode(code), reason)
+	}
+}
+
+// Hub returns the hub the connection belongs to.
+func (s *Socket) Hub() *Hub { return s.c.hub }
+
+// Multicast delivers event to every connection of the app but this one.
+func (s *Socket) Multicast(event string, args ...any) {
+	s.c.hub.multicast(s.c, event, args)
+}
+
+// Broadcast delivers event to every connection of this controller type but
+// this one.
+func (s *Socket) Broadcast(event string, args ...any) {
+	s.c.hub.broadcast(s.c, s.c.typ.name, event, args)
+}
+
+// Unicast delivers event to the connection id. It returns false when the
+// target is known to be gone; a failure found later calls OnUnicastFailed.
+func (s *Socket) Unicast(id, event string, args ...any) bool {
+	return s.c.hub.unicast(s.c, id, event, args)
+}
+
+// Subscribe adds the connection to channel: Publish writes to it as-is.
+func (s *Socket) Subscribe(channel string) { s.c.hub.subscribe(s.c, channel, false) }
+
+// SubscribePattern subscribes to every channel matching a Redis-style glob.
+func (s *Socket) SubscribePattern(pattern string) { s.c.hub.subscribe(s.c, pattern, true) }
+
+// Unsubscribe removes a channel or pattern subscription.
+func (s *Socket) Unsubscribe(channel string) { s.c.hub.unsubscribe(s.c, channel) }
+
+// Publish writes text to every subscriber of channel, as a text frame.
+func (s *Socket) Publish(channel, text string) { s.c.hub.Publish(channel, text) }
+
+// PublishBinary writes b to every subscriber of channel, as a binary frame.
+func (s *Socket) PublishBinary(channel string, b []byte) { s.c.hub.PublishBinary(channel, b) }
+
+// PublishEvent publishes the JSON event {"event":name,"args":[...]}.
+func (s *Socket) PublishEvent(channel, event string, args ...any) error {
+	return s.c.hub.PublishEvent(channel, event, args...)
+}
+
+// Notify delivers event to identity; false when it is not registered.
+func (s *Socket) Notify(identity, event string, args ...any) bool {
+	return s.c.hub.Notify(identity, event, args...)
+}
+
+// Registered reports whether identity is registered and alive.
+func (s *Socket) Registered(identity string) bool { return s.c.hub.Registered(identity) }
+
+// RegisterOption sets an identity registration's lifetime or connection cap.
+type RegisterOption func(*registration)
+
+type registration struct {
+	lifetime time.Duration
+	max      int
+}
+
+// Lifetime sets how long the identity lives without connections or
+// deliveries (default 7 days, minimum 10 minutes).
+func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r.lifetime = d } }
+
+// MaxConnections caps the identity's connections (default 1); past it the
+// oldest connection is closed with 4009 "replaced".
+func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
+
+// RegisterAs joins this connection to identity and delivers its mailbox,
+// oldest first (after the last id the client reported in "_resume"). Call it
+// from the controller's callbacks.
+func (s *Socket) RegisterAs(identity string, opts ...RegisterOption) error {
+	return s.c.registerAs(identity, opts)
+}

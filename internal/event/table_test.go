@@ -1,0 +1,121 @@
+package event
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
+
+func TestTableLookup(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string // "" when no method
+	}{
+		{"said", "Said"},
+		{"Said", "Said"},
+		{"chat_message", "ChatMessage"},
+		{"chatMessage", "ChatMessage"},
+		{"ChatMessage", "ChatMessage"},
+		{"http_request", "HTTPRequest"},
+		{"httpRequest", "HTTPRequest"},
+		{"HTTPRequest", "HTTPRequest"},
+		{"profile_ptr", "ProfilePtr"},
+		{"chatmessage", ""},
+		{"CHAT_MESSAGE", ""},
+		{"", ""},
+		// lifecycle callbacks and socket methods are excluded
+		{"on_open", ""}, {"OnOpen", ""}, {"onOpen", ""},
+		{"write", ""}, {"id", ""}, {"broadcast", ""},
+		// unexported helper
+		{"record", ""},
+		// signatures that cannot be events
+		{"ch", ""}, {"fn", ""}, {"vari", ""}, {"three", ""}, {"two", ""},
+		{"ret_chan", ""}, {"reader", ""}, {"cplx", ""}, {"ptr", ""}, {"ptr_fn", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := ctlTable.Lookup([]byte(tt.name))
+			if tt.method == "" {
+				if m != nil || ctlTable.Has(tt.name) {
+					t.Fatalf("Lookup(%q) = %s, want nil", tt.name, m.Name())
+				}
+				return
+			}
+			if m == nil || m.Name() != tt.method || !ctlTable.Has(tt.name) {
+				t.Fatalf("Lookup(%q) = %v, want %s", tt.name, m, tt.method)
+			}
+			if m.Event() != snakeCase(tt.method) {
+				t.Errorf("Event() = %q", m.Event())
+			}
+		})
+	}
+}
+
+func TestTableNames(t *testing.T) {
+	t.Parallel()
+	want := []string{
+		"add", "anything", "chat_message", "div", "dur", "echo", "echo_msg", "fail",
+		"flag", "http_request", "level", "list", "mixed", "paint", "profile",
+		"profile_ptr", "said", "scalars", "settings", "small", "succeed",
+		"unsigned", "when",
+	}
+	got := ctlTable.Names()
+	if !slices.Equal(got, want) {
+		t.Fatalf("Names() =\n%q\nwant\n%q", got, want)
+	}
+	if ctlTable.Len() != len(want) {
+		t.Errorf("Len() = %d", ctlTable.Len())
+	}
+	got[0] = "changed"
+	if ctlTable.Names()[0] != "add" {
+		t.Error("Names shares its slice")
+	}
+}
+
+func TestTableNilExclude(t *testing.T) {
+	t.Parallel()
+	tb := NewTable(reflect.TypeFor[*ctl](), nil)
+	for _, name := range []string{"on_open", "write", "id", "broadcast", "said"} {
+		if !tb.Has(name) {
+			t.Errorf("without exclusions, %q is missing", name)
+		}
+	}
+	var c ctl
+	if _, _, _, err := tb.Lookup([]byte("on_open")).Call(reflect.ValueOf(&c), Message{}); err != nil || !reflect.DeepEqual(c.got, []any{"OnOpen"}) {
+		t.Errorf("on_open: err %v, got %v", err, c.got)
+	}
+}
+
+// clash has methods whose derived names collide with other methods.
+type clash struct{}
+
+func (clash) ChatMessage() string  { return "ChatMessage" }
+func (clash) Chat_message() string { return "Chat_message" }
+func (clash) ChatMESSAGE() string  { return "ChatMESSAGE" }
+
+func TestTableClash(t *testing.T) {
+	t.Parallel()
+	tb := NewTable(reflect.TypeFor[*clash](), nil)
+	tests := map[string]string{
+		"ChatMessage":  "ChatMessage",
+		"Chat_message": "Chat_message",
+		"ChatMESSAGE":  "ChatMESSAGE",
+		// All three snake_case to chat_message: the first in Go's method
+		// order (sorted by name) wins, so the table is deterministic.
+		"chat_message": "ChatMESSAGE",
+		"chatMessage":  "ChatMessage",
+		"chatMESSAGE":  "ChatMESSAGE",
+	}
+	for name, want := range tests {
+		m := tb.Lookup([]byte(name))
+		if m == nil {
+			t.Errorf("%q: no method", name)
+			continue
+		}
+		if m.Name() != want {
+			t.Errorf("%q → %s, want %s", name, m.Name(), want)
+		}
+	}
+}

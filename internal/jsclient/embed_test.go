@@ -1,0 +1,41 @@
+package jsclient
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestSourceIsTheFile(t *testing.T) {
+	disk, err := os.ReadFile("plezi.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(disk, Source) {
+		t.Fatal("Source differs from plezi.js on disk")
+	}
+	if !utf8.Valid(Source) {
+		t.Fatal("plezi.js is not valid UTF-8")
+	}
+}
+
+// TestSourceDefinesTheAPI checks, statically, that the script defines what
+// the browser tests of cmd/plezi exercise at run time.
+func TestSourceDefinesTheAPI(t *testing.T) {
+	for _, want := range []string{
+		"root.Plezi = Plezi",
+		"Plezi.prototype.on =",
+		"Plezi.prototype.off =",
+		"Plezi.prototype.emit =",
+		"Plezi.prototype.send =",
+		"Plezi.prototype.close =",
+		"'_resume='",
+		"encodeURIComponent",
+		"localStorage",
+	} {
+		if !bytes.Contains(Source, []byte(want)) {
+			t.Errorf("plezi.js lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,423 @@
+/*!
+ * plezi.js — the browser client of Plezi for Go. No dependencies, no build
+ * step: load it with <script src="/plezi.js"></script> and use window.Plezi.
+ *
+ *   const chat = new Plezi('/chat/lobby?nick=ann');
+ *   chat.on('said', (nick, text) => show(nick + ': ' + text));
+ *   chat.on('close', (code, reason) => console.log('closed', code, reason));
+ *   const ok = await chat.emit('say', 'hello');   // the ack's data
+ *
+ * Wire protocol (JSON text frames):
+ *   client → server  {"event":"name","_EID_":id,"args":[...]}
+ *   ack              {"event":"_ack_","_EID_":id,"data":...}
+ *   error            {"event":"_err_","_EID_":id,"status":N,"error":"text"}
+ *   push             {"event":"name","args":[...]}
+ *   notification     a push with "_NID_":n and "_identity":"user:x"
+ *
+ * Handlers. on(event, fn) calls fn(...msg.args) when the message has an args
+ * array and fn(msg) otherwise; `this` is the whole message. Frames that are
+ * not a JSON object with an "event" (raw routes such as /echo, binary
+ * frames) go to the "message" handlers as fn(data), data a string or an
+ * ArrayBuffer. Special events, with `this` the client: "open"(),
+ * "close"(code, reason) each time a connection ends, "reconnecting"(attempt,
+ * delayMs) when a reconnect is scheduled, "error"(event) on socket errors.
+ *
+ * emit(event, ...args) returns a Promise of the ack's data. It rejects with
+ * an Error carrying .status and .code:
+ *   server _err_        .status = the server's status, .code = 'server'
+ *   no ack in time      .status = 408, .code = 'timeout' (opts.timeout ms)
+ *   connection lost     .status = 0,   .code = 'disconnected' (the server
+ *                       may or may not have run the event)
+ *   queue full          .status = 0,   .code = 'queue_full'
+ *   client closed       .status = 0,   .code = 'closed'
+ * While disconnected, emit() and send() queue their frames (at most
+ * opts.queue of them, default 256) and write them in order on the next open;
+ * past the bound emit rejects at once and send returns false. A queued emit
+ * still times out opts.timeout ms after the call, and is then dropped from
+ * the queue unsent.
+ *
+ * Reconnects use full-jitter exponential backoff: attempt n waits a random
+ * delay in [0, min(cap, base * 2^(n-1))), base 250 ms, cap 10 s; n goes back
+ * to 1 only after a connection stayed open opts.stableAfter ms (5 s), so a
+ * server that accepts and drops at once is not hammered. Reconnects stop
+ * after close(), and after close codes 1008 (policy), 4009 (replaced: the
+ * identity opened too many connections), 4001–4003, 4401 and 4403 (auth).
+ * close() makes state 'closed' at once; the "close" event follows when the
+ * socket has closed.
+ *
+ * Mailbox resume. For every notification the client remembers the largest
+ * _NID_ seen per _identity (in memory and in localStorage under
+ * "plezi:lastSeen:" + the url's path), and adds
+ * _resume=<encodeURIComponent(JSON {identity: lastNID})> to the url of every
+ * connection once it has seen one, so the server replays only newer mailbox
+ * entries. A notification whose id is not above the remembered one is not
+ * delivered to handlers again. Ids are uint64: they are compared as BigInt
+ * and kept as decimal strings, so ids above 2^53 stay exact.
+ */
+(function (root) {
+  'use strict';
+
+  var DEFAULTS = {
+    timeout: 5000,       // ms before an emit without ack rejects
+    queue: 256,          // frames kept while disconnected
+    reconnect: true,     // reconnect after an unexpected close
+    backoffBase: 250,    // ms, first reconnect window
+    backoffCap: 10000,   // ms, largest reconnect window
+    stableAfter: 5000,   // ms a connection must stay open to reset the backoff
+    resume: true,        // send _resume and de-duplicate notifications
+    protocols: undefined // websocket sub-protocols
+  };
+
+  // Close codes after which reconnecting cannot help.
+  var FINAL_CODES = { 1008: 1, 4001: 1, 4002: 1, 4003: 1, 4009: 1, 4401: 1, 4403: 1 };
+
+  var STORAGE_PREFIX = 'plezi:lastSeen:';
+  var NID_PATTERN = /"_NID_"\s*:\s*(\d+)/g;
+
+  // ---- URLs --------------------------------------------------------------
+
+  // toSocketURL resolves url against the page and maps http(s) to ws(s).
+  function toSocketURL(url) {
+    var base = root.location ? root.location.href : undefined;
+    var u = new URL(url, base);
+    if (u.protocol === 'http:') u.protocol = 'ws:';
+    if (u.protocol === 'https:') u.protocol = 'wss:';
+    return u;
+  }
+
+  // withResume returns href with its _resume parameter replaced by json
+  // (dropped when json is empty), encoded with encodeURIComponent.
+  function withResume(u, json) {
+    var kept = u.search.replace(/^\?/, '').split('&').filter(function (p) {
+      return p !== '' && p.split('=')[0] !== '_resume';
+    });
+    if (json) kept.push('_resume=' + encodeURIComponent(json));
+    var v = new URL(u.href);
+    v.search = kept.length ? '?' + kept.join('&') : '';
+    return v.href;
+  }
+
+  // ---- notification ids --------------------------------------------------
+
+  // nidOf returns the message's _NID_ as a decimal string, exact even when
+  // JSON.parse rounded it (ids above 2^53), or '' when it has none.
+  function nidOf(msg, raw) {
+    var n = msg._NID_;
+    if (typeof n === 'string' && /^\d+$/.test(n)) return n;
+    if (typeof n !== 'number' || !(n >= 0)) return '';
+    if (Number.isSafeInteger(n)) return String(n);
+    var found = '', m;
+    NID_PATTERN.lastIndex = 0;
+    while ((m = NID_PATTERN.exec(raw)) !== null) {
+      if (Number(m[1]) === n) found = m[1];
+    }
+    return found || BigInt(n).toString();
+  }
+
+  function nidAbove(a, b) {
+    return b === undefined || BigInt(a) > BigInt(b);
+  }
+
+  // resumeJSON writes {identity: id, ...} with the ids as bare numbers.
+  function resumeJSON(seen) {
+    var parts = Object.keys(seen).map(function (id) {
+      return JSON.stringify(id) + ':' + seen[id];
+    });
+    return parts.length ? '{' + parts.join(',') + '}' : '';
+  }
+
+  // ---- localStorage (optional: private modes and file:// may throw) ------
+
+  function loadSeen(key) {
+    try {
+      var v = JSON.parse(root.localStorage.getItem(key) || '{}');
+      var out = {};
+      Object.keys(v).forEach(function (id) {
+        if (/^\d+$/.test(String(v[id]))) out[id] = String(v[id]);
+      });
+      return out;
+    } catch (e) {
+      return {};
+    }
+  }
+
+  // saveSeen merges seen into what other tabs stored, keeping the larger id.
+  function saveSeen(key, seen) {
+    try {
+      var all = loadSeen(key);
+      Object.keys(seen).forEach(function (id) {
+        if (nidAbove(seen[id], all[id])) all[id] = seen[id];
+      });
+      root.localStorage.setItem(key, JSON.stringify(all));
+    } catch (e) { /* storage unavailable: memory only */ }
+  }
+
+  // ---- errors ------------------------------------------------------------
+
+  function pleziError(message, status, code) {
+    var err = new Error(message);
+    err.name = 'PleziError';
+    err.status = status;
+    err.code = code;
+    return err;
+  }
+
+  function report(err) {
+    if (typeof root.reportError === 'function') root.reportError(err);
+    else setTimeout(function () { throw err; });
+  }
+
+  // ---- the client --------------------------------------------------------
+
+  /**
+   * new Plezi(url, opts) connects at once. url may be relative ("/chat/x"),
+   * http(s):// or ws(s)://. opts: see DEFAULTS.
+   */
+  function Plezi(url, opts) {
+    if (!(this instanceof Plezi)) return new Plezi(url, opts);
+    this.opts = Object.assign({}, DEFAULTS, opts || {});
+    this._url = toSocketURL(url);
+    this._storageKey = STORAGE_PREFIX + this._url.pathname;
+    this._handlers = Object.create(null);
+    this._pending = new Map();  // eid → {resolve, reject, timer}
+    this._outbox = [];          // {data, eid} while not open
+    this._eid = 0;
+    this._seen = this.opts.resume ? loadSeen(this._storageKey) : {};
+    this._attempt = 0;
+    this._timer = null;
+    this._delay = 0;
+    this._openedAt = 0;
+    this._ws = null;
+    this._closed = false;
+    this._state = 'connecting';
+    this._connect();
+  }
+
+  Object.defineProperties(Plezi.prototype, {
+    // state: 'connecting' | 'open' | 'reconnecting' (waiting to retry) | 'closed'
+    state: { get: function () { return this._state; } },
+    // url: the websocket url of the current (or next) connection, _resume included
+    url: { get: function () { return this._ws ? this._ws.url : this._socketURL(); } },
+    // lastSeen: a copy of {identity: last notification id (decimal string)}
+    lastSeen: { get: function () { return Object.assign({}, this._seen); } }
+  });
+
+  /** on adds a handler for event; returns this. */
+  Plezi.prototype.on = function (event, fn) {
+    if (typeof fn !== 'function') throw new TypeError('Plezi.on: handler must be a function');
+    (this._handlers[event] || (this._handlers[event] = [])).push(fn);
+    return this;
+  };
+
+  /** off removes one handler, or all of event's handlers without fn; returns this. */
+  Plezi.prototype.off = function (event, fn) {
+    var list = this._handlers[event];
+    if (!list) return this;
+    if (fn === undefined) delete this._handlers[event];
+    else this._handlers[event] = list.filter(function (h) { return h !== fn; });
+    return this;
+  };
+
+  /** emit sends an event and returns a Promise of the ack's data (see the header). */
+  Plezi.prototype.emit = function (event, ...args) {
+    var self = this;
+    if (this._closed) return Promise.reject(pleziError('plezi: client closed', 0, 'closed'));
+    var eid = ++this._eid;
+    var frame = JSON.stringify({ event: String(event), _EID_: eid, args: args });
+    return new Promise(function (resolve, reject) {
+      if (!self._write(frame, eid)) {
+        reject(pleziError('plezi: send queue full', 0, 'queue_full'));
+        return;
+      }
+      var timer = setTimeout(function () {
+        self._pending.delete(eid);
+        self._outbox = self._outbox.filter(function (f) { return f.eid !== eid; });
+        reject(pleziError('plezi: no ack for "' + event + '" within ' + self.opts.timeout + ' ms', 408, 'timeout'));
+      }, self.opts.timeout);
+      self._pending.set(eid, { resolve: resolve, reject: reject, timer: timer, sent: self._state === 'open' });
+    });
+  };
+
+  /**
+   * send writes a raw frame: a string as text, an ArrayBuffer (or a view,
+   * or a Blob) as binary. Returns false when the frame was dropped (queue
+   * full or client closed), true when it was written or queued.
+   */
+  Plezi.prototype.send = function (data) {
+    if (this._closed) return false;
+    return this._write(data, 0);
+  };
+
+  /** close ends the connection for good (code 1000) and rejects what waits. */
+  Plezi.prototype.close = function (code, reason) {
+    if (this._closed) return;
+    this._closed = true;
+    clearTimeout(this._timer);
+    this._timer = null;
+    this._failAll(pleziError('plezi: client closed', 0, 'closed'), true);
+    this._state = 'closed';
+    var ws = this._ws;
+    if (ws && ws.readyState < 2) ws.close(code || 1000, reason || '');
+  };
+
+  // ---- internals: connection lifecycle -----------------------------------
+
+  Plezi.prototype._socketURL = function () {
+    return withResume(this._url, this.opts.resume ? resumeJSON(this._seen) : '');
+  };
+
+  Plezi.prototype._connect = function () {
+    var self = this;
+    this._timer = null;
+    this._state = 'connecting';
+    var ws;
+    try {
+      ws = new WebSocket(this._socketURL(), this.opts.protocols);
+    } catch (e) {
+      this._state = 'closed';
+      this._closed = true;
+      throw e;
+    }
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = function () { if (self._ws === ws) self._onOpen(); };
+    ws.onmessage = function (ev) { if (self._ws === ws) self._onMessage(ev.data); };
+    ws.onerror = function (ev) { if (self._ws === ws) self._fire('error', self, [ev]); };
+    ws.onclose = function (ev) { if (self._ws === ws) self._onClose(ev.code, ev.reason); };
+    this._ws = ws;
+  };
+
+  Plezi.prototype._onOpen = function () {
+    this._state = 'open';
+    this._openedAt = Date.now();
+    var queued = this._outbox;
+    this._outbox = [];
+    for (var i = 0; i < queued.length; i++) {
+      this._ws.send(queued[i].data);
+      var p = this._pending.get(queued[i].eid);
+      if (p) p.sent = true;
+    }
+    this._fire('open', this, []);
+  };
+
+  Plezi.prototype._onClose = function (code, reason) {
+    this._ws = null;
+    // A connection that stayed up resets the backoff; one the server drops
+    // at once (a crash loop, a full node) keeps it growing.
+    if (this._openedAt && Date.now() - this._openedAt >= this.opts.stableAfter) this._attempt = 0;
+    this._openedAt = 0;
+    // Sent emits lose their ack with the connection; queued ones wait.
+    this._failAll(pleziError('plezi: connection closed before the ack (code ' + code + ')', 0, 'disconnected'), false);
+    var final = this._closed || !this.opts.reconnect || FINAL_CODES[code] === 1;
+    if (final) {
+      this._closed = true;
+      this._state = 'closed';
+      this._failAll(pleziError('plezi: connection closed (code ' + code + ')', 0, 'closed'), true);
+    } else {
+      this._scheduleReconnect();
+    }
+    this._fire('close', this, [code, reason]);
+    if (!final) this._fire('reconnecting', this, [this._attempt, this._delay]);
+  };
+
+  Plezi.prototype._scheduleReconnect = function () {
+    var self = this;
+    this._attempt++;
+    var span = Math.min(this.opts.backoffCap, this.opts.backoffBase * Math.pow(2, this._attempt - 1));
+    this._delay = Math.floor(Math.random() * span);
+    this._state = 'reconnecting';
+    this._timer = setTimeout(function () { if (!self._closed) self._connect(); }, this._delay);
+  };
+
+  // _failAll rejects the pending emits that were sent (all of them, queued
+  // too, when everything) and clears their timers.
+  Plezi.prototype._failAll = function (err, everything) {
+    var self = this;
+    this._pending.forEach(function (p, eid) {
+      if (!everything && !p.sent) return;
+      clearTimeout(p.timer);
+      self._pending.delete(eid);
+      p.reject(err);
+    });
+    if (everything) this._outbox = [];
+  };
+
+  // _write sends data now, or queues it while not open; false when dropped.
+  Plezi.prototype._write = function (data, eid) {
+    if (this._state === 'open' && this._ws && this._ws.readyState === 1) {
+      this._ws.send(data);
+      return true;
+    }
+    if (this._outbox.length >= this.opts.queue) return false;
+    this._outbox.push({ data: data, eid: eid });
+    return true;
+  };
+
+  // ---- internals: inbound ------------------------------------------------
+
+  Plezi.prototype._onMessage = function (data) {
+    var msg = typeof data === 'string' ? parseEvent(data) : null;
+    if (!msg) {
+      this._fire('message', this, [data]);
+      return;
+    }
+    if (msg.event === '_ack_' || (msg.event === '_err_' && msg._EID_ !== undefined)) {
+      if (this._settle(msg)) return;
+    }
+    if (!this._fresh(msg, data)) return;
+    var args = Array.isArray(msg.args) ? msg.args : [msg];
+    this._fire(msg.event, msg, args);
+  };
+
+  // _settle resolves or rejects the emit the reply answers; false when no
+  // emit waits for it (then the reply is an ordinary event).
+  Plezi.prototype._settle = function (msg) {
+    var p = this._pending.get(msg._EID_);
+    if (!p) return false;
+    this._pending.delete(msg._EID_);
+    clearTimeout(p.timer);
+    if (msg.event === '_ack_') p.resolve(msg.data);
+    else p.reject(pleziError(msg.error || 'plezi: error ' + msg.status, msg.status, 'server'));
+    return true;
+  };
+
+  // _fresh records a notification's id and reports whether it is new.
+  Plezi.prototype._fresh = function (msg, raw) {
+    if (!this.opts.resume || msg._NID_ === undefined || typeof msg._identity !== 'string') return true;
+    var nid = nidOf(msg, raw);
+    if (nid === '') return true;
+    if (!nidAbove(nid, this._seen[msg._identity])) return false;
+    this._seen[msg._identity] = nid;
+    saveSeen(this._storageKey, this._seen);
+    return true;
+  };
+
+  Plezi.prototype._fire = function (event, self, args) {
+    var list = this._handlers[event];
+    if (!list) return;
+    list = list.slice(); // handlers may call off()
+    for (var i = 0; i < list.length; i++) {
+      try {
+        list[i].apply(self, args);
+      } catch (err) {
+        report(err);
+      }
+    }
+  };
+
+  // parseEvent returns the JSON object in text when it names an event.
+  function parseEvent(text) {
+    var c = text.charCodeAt(0);
+    if (c !== 123 /* { */ && c !== 32 && c !== 9 && c !== 10 && c !== 13) return null;
+    try {
+      var v = JSON.parse(text);
+      return v && typeof v === 'object' && typeof v.event === 'string' ? v : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  Plezi.version = '1.0.0';
+  Plezi.FINAL_CODES = Object.keys(FINAL_CODES).map(Number);
+  root.Plezi = Plezi;
+  if (typeof module === 'object' && module.exports) module.exports = Plezi;
+})(typeof window !== 'undefined' ? window : globalThis);

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/plezigo/plezi/dispatch"
+)
+
+// Config configures a Server. Zero values get the documented defaults,
+// filled in by New.
+type Config struct {
+	Addr             string        // listen address; default ":3000"
+	MaxMessage       int64         // largest inbound message; default 1 MiB (→ close 1009)
+	MaxHeader        int           // largest request head; default 16 KiB (→ 431)
+	MaxBody          int64         // largest HTTP request body; default 1 MiB (→ 413)
+	MaxOutbound      int           // bytes queued for one connection before close 4008; default 4 MiB, at least 2 × MaxMessage
+	MaxConnections   int           // websocket connections per node; default 0 = unlimited (→ 503)
+	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
+	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
+	IdleTimeout      time.Duration // close a connection quiet for this long; default 75 s
+	CloseTimeout     time.Duration // wait for the peer's close frame; default 3 s
+	ShutdownTimeout  time.Duration // bound on draining at shutdown; default 10 s
+	Compress         bool          // permessage-deflate when the client offers it
+	Origins          []string      // allowed Origin values; empty allows all ("*" too)
+	Loops            int           // event loops; default GOMAXPROCS
+	Workers          int           // dispatch worker shards; default 4 × GOMAXPROCS
+	LockOSThread     bool          // pin each event loop to an OS thread
+	ReusePort        bool          // SO_REUSEPORT, for several processes on one port
+	Node             string        // node id; random by default
+	Broker           dispatch.Broker
+	Identities       dispatch.Identities // default: Broker if it is one, else in-memory
+	RedisURL         string              // with no Broker: share a Redis (or Redis Cluster) with other nodes
+	ClusterSecret    string              // signs and checks cluster envelopes (HMAC-SHA256)
+	Logger           *slog.Logger
+}
+
+func (c *Config) fill() {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.Addr == "" {
+		c.Addr = ":3000"
+	}
+	if c.MaxMessage <= 0 {
+		c.MaxMessage = 1 << 20
+	}
+	if c.MaxHeader <= 0 {
+		c.MaxHeader = 16 << 10
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 1 << 20
+	}
+	if c.MaxOutbound <= 0 {
+		c.MaxOutbound = 4 << 20
+	}
+	def(&c.HandshakeTimeout, 10*time.Second)
+	def(&c.PingInterval, 30*time.Second)
+	def(&c.IdleTimeout, 75*time.Second)
+	def(&c.CloseTimeout, 3*time.Second)
+	def(&c.ShutdownTimeout, 10*time.Second)
+	if c.Loops <= 0 {
+		c.Loops = runtime.GOMAXPROCS(0)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// tick is the sweep period: a quarter of the shortest timer, 10 ms..1 s.
+func (c *Config) tick() time.Duration {
+	t := min(c.HandshakeTimeout, c.PingInterval, c.IdleTimeout, c.CloseTimeout) / 4
+	return max(10*time.Millisecond, min(t, time.Second))
+}

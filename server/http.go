@@ -1,0 +1,341 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/plezigo/plezi/codec"
+	"github.com/plezigo/plezi/dispatch"
+)
+
+// Response is what an HTTP handler returns.
+type Response struct {
+	Status      int    // default 200
+	ContentType string // default text/plain; charset=utf-8
+	Body        []byte
+	Header      []string // extra "Name: value" lines
+}
+
+// Handler answers a plain HTTP request. It runs on a worker goroutine, off
+// the event loops; body is valid until it returns.
+type Handler func(r *dispatch.Request, body []byte) Response
+
+type httpRoute struct {
+	prefix string // pattern without a trailing "*"
+	exact  bool
+	h      Handler
+}
+
+type httpState struct {
+	parser codec.RequestParser
+	req    codec.Request
+}
+
+// serveHTTP handles at most one buffered request. It returns true when the
+// caller should go on reading (another request, or frames after an
+// upgrade). Loop only.
+func (c *conn) serveHTTP() bool {
+	buf, _ := c.gc.Peek(-1)
+	if len(buf) == 0 {
+		return false
+	}
+	h := c.http
+	n, err := h.parser.Parse(buf, &h.req)
+	if err != nil {
+		c.httpError(err)
+		return false
+	}
+	if n == 0 {
+		return false
+	}
+	r := &h.req
+	cl := r.ContentLength()
+	if cl > c.l.srv.cfg.MaxBody {
+		c.respond(http.StatusRequestEntityTooLarge, "request body too large", false)
+		return false
+	}
+	if cl > 0 && int64(len(buf)-n) < cl {
+		return false // wait for the body; the head is parsed again then
+	}
+	var body []byte
+	if cl > 0 {
+		body = append([]byte(nil), buf[n:n+int(cl)]...)
+		n += int(cl)
+	}
+	_, _ = c.gc.Discard(n)
+	p := string(r.Path())
+	if codec.IsUpgrade(r) {
+		c.upgrade(r, p)
+	} else {
+		c.serveRequest(r, p, body)
+	}
+	return c.state == stateHTTP || c.state == stateWS
+}
+
+// httpError answers a parse or handshake error and closes.
+func (c *conn) httpError(err error) {
+	var he *codec.HTTPError
+	if !errors.As(err, &he) {
+		c.respond(http.StatusBadRequest, err.Error(), false)
+		return
+	}
+	if he.Status == http.StatusUpgradeRequired {
+		c.respond(he.Status, he.Msg, false, "Sec-WebSocket-Version: 13", "Upgrade: websocket")
+		return
+	}
+	c.respond(he.Status, he.Msg, false)
+}
+
+// respond writes a plain-text response; unless keepAlive it then closes.
+func (c *conn) respond(status int, msg string, keepAlive bool, extra ...string) {
+	c.finish(Response{Status: status, Body: []byte(msg + "\n"), Header: extra}, keepAlive, false)
+}
+
+// finish writes resp (no body for HEAD) and goes back to reading requests,
+// or closes. Loop only.
+func (c *conn) finish(resp Response, keepAlive, head bool) {
+	if c.state == stateClosed || c.gone.Load() {
+		return
+	}
+	if resp.Status == 0 {
+		resp.Status = http.StatusOK
+	}
+	if resp.ContentType == "" {
+		resp.ContentType = "text/plain; charset=utf-8"
+	}
+	keepAlive = keepAlive && !c.l.srv.draining.Load()
+	out := codec.AppendResponse(nil, resp.Status, resp.ContentType, resp.Body, keepAlive, resp.Header...)
+	if head {
+		out = out[:len(out)-len(resp.Body)]
+	}
+	_, _ = c.gc.Write(out)
+	if !keepAlive {
+		c.state = stateClosed
+		c.gone.Store(true)
+		_ = c.gc.Close()
+		return
+	}
+	c.state = stateHTTP
+	c.deadline = c.l.now + int64(c.l.srv.cfg.HandshakeTimeout)
+}
+
+// serveRequest routes a plain HTTP request. Loop only.
+func (c *conn) serveRequest(r *codec.Request, p string, body []byte) {
+	s := c.l.srv
+	keep := r.KeepAlive()
+	method := string(r.Method())
+	if route, _ := s.hub.Router().Match(p); route != nil {
+		if method != http.MethodGet {
+			c.respond(http.StatusMethodNotAllowed, "method not allowed", keep, "Allow: GET")
+			return
+		}
+		c.respond(http.StatusUpgradeRequired, "websocket upgrade required", keep, "Sec-WebSocket-Version: 13", "Upgrade: websocket")
+		return
+	}
+	h := s.findHandler(p)
+	if h == nil {
+		c.respond(http.StatusNotFound, "not found", keep)
+		return
+	}
+	head := method == http.MethodHead
+	req := dispatch.NewRequest(r.Clone(), c.gc.RemoteAddr(), nil)
+	c.state = statePending
+	s.hub.Go(uint64(c.gc.Fd()), func() {
+		resp := callHandler(h, req, body, method)
+		c.l.submit(task{fn: func() {
+			c.finish(resp, keep, head)
+			if c.state == stateHTTP && c.gc.InboundBuffered() > 0 {
+				_ = c.gc.Wake(nil)
+			}
+		}})
+	})
+}
+
+func callHandler(h Handler, r *dispatch.Request, body []byte, method string) (resp Response) {
+	defer func() {
+		if recover() != nil {
+			resp = Response{Status: http.StatusInternalServerError, Body: []byte("internal error\n")}
+		}
+	}()
+	return h(r, body)
+}
+
+func (s *Server) findHandler(p string) Handler {
+	for _, r := range s.handlers {
+		if r.exact && p == r.prefix || !r.exact && strings.HasPrefix(p, r.prefix) {
+			return r.h
+		}
+	}
+	return nil
+}
+
+// upgrade checks and answers a websocket upgrade request. Loop only.
+func (c *conn) upgrade(r *codec.Request, p string) {
+	s := c.l.srv
+	route, params := s.hub.Router().Match(p)
+	if route == nil {
+		c.respond(http.StatusNotFound, "not found", false)
+		return
+	}
+	if !bytes.Equal(r.Method(), []byte(http.MethodGet)) {
+		c.respond(http.StatusMethodNotAllowed, "method not allowed", false, "Allow: GET")
+		return
+	}
+	key, err := codec.CheckUpgrade(r)
+	if err != nil {
+		c.httpError(err)
+		return
+	}
+	if !s.originAllowed(r.Header("Origin")) {
+		s.stats.Refused.Add(1)
+		c.respond(http.StatusForbidden, "origin not allowed", false)
+		return
+	}
+	raw := r.Clone()
+	key = append([]byte(nil), key...)
+	req := dispatch.NewRequest(raw, c.gc.RemoteAddr(), params)
+	ctrl := s.hub.NewController(route, req)
+	if _, ok := ctrl.(dispatch.PreConnecter); ok && !route.Inline() {
+		c.state = statePending
+		s.hub.Go(uint64(c.gc.Fd()), func() {
+			status, msg := dispatch.PreConnect(ctrl, req)
+			c.l.submit(task{fn: func() {
+				c.accept(route, ctrl, req, key, status, msg)
+				if c.state == stateWS && c.gc.InboundBuffered() > 0 {
+					_ = c.gc.Wake(nil)
+				}
+			}})
+		})
+		return
+	}
+	status, msg := dispatch.PreConnect(ctrl, req)
+	c.accept(route, ctrl, req, key, status, msg)
+}
+
+// accept finishes an upgrade once PreConnect has run. Loop only.
+func (c *conn) accept(route *dispatch.Route, ctrl dispatch.Controller, req *dispatch.Request, key []byte, status int, msg string) {
+	if c.state == stateClosed || c.gone.Load() {
+		return
+	}
+	s := c.l.srv
+	if status != 0 {
+		s.stats.Refused.Add(1)
+		c.respond(status, msg, false)
+		return
+	}
+	if s.draining.Load() {
+		c.respond(http.StatusServiceUnavailable, "server shutting down", false)
+		return
+	}
+	if n := s.wsCount.Add(1); s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
+		s.wsCount.Add(-1)
+		s.stats.Refused.Add(1)
+		c.respond(http.StatusServiceUnavailable, "too many connections", false, "Retry-After: 1")
+		return
+	}
+	c.counted = true
+	raw := req.Raw()
+	var ext []byte
+	if s.cfg.Compress {
+		if p, resp, ok := codec.NegotiateDeflate(raw); ok {
+			c.dec.EnableDeflate(p)
+			c.enc.EnableDeflate(p)
+			ext = resp
+		}
+	}
+	proto := codec.SelectProtocol(raw, route.Protocols())
+	_, _ = c.gc.Write(codec.AppendUpgradeResponse(nil, key, proto, ext))
+	c.state = stateWS
+	c.http = nil
+	c.deadline = 0
+	c.lastPing = c.l.now
+	c.dec.MaxMessage = s.cfg.MaxMessage
+	c.dc = s.hub.Open(c, route, ctrl, req, c.l.idx)
+	s.stats.Upgrades.Add(1)
+	if route.Inline() {
+		c.inline(c.dc.Open)
+	} else {
+		c.dc.Open()
+	}
+}
+
+func (s *Server) originAllowed(origin []byte) bool {
+	if len(s.cfg.Origins) == 0 {
+		return true
+	}
+	for _, o := range s.cfg.Origins {
+		if o == "*" || strings.EqualFold(o, string(origin)) {
+			return true
+		}
+	}
+	return false
+}
+
+// staticHandler serves files from fsys under prefix: GET and HEAD, content
+// types by extension, Last-Modified and 304 on If-Modified-Since, index.html
+// for directories. fs.FS paths cannot escape the tree.
+func staticHandler(prefix string, fsys fs.FS) Handler {
+	return func(r *dispatch.Request, _ []byte) Response {
+		m := string(r.Raw().Method())
+		if m != http.MethodGet && m != http.MethodHead {
+			return Response{Status: http.StatusMethodNotAllowed, Body: []byte("method not allowed\n"), Header: []string{"Allow: GET, HEAD"}}
+		}
+		name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.Path(), prefix)), "/")
+		if name == "" {
+			name = "."
+		}
+		if !fs.ValidPath(name) {
+			return Response{Status: http.StatusNotFound, Body: []byte("not found\n")}
+		}
+		return serveFile(fsys, name, r.Header("If-Modified-Since"))
+	}
+}
+
+func serveFile(fsys fs.FS, name, ims string) Response {
+	notFound := Response{Status: http.StatusNotFound, Body: []byte("not found\n")}
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return notFound
+	}
+	if st.IsDir() {
+		name = path.Join(name, "index.html")
+		if st, err = fs.Stat(fsys, name); err != nil || st.IsDir() {
+			return notFound
+		}
+	}
+	mod := st.ModTime().UTC().Truncate(time.Second)
+	hdr := []string{}
+	if !mod.IsZero() && mod.Unix() > 0 {
+		hdr = append(hdr, "Last-Modified: "+mod.Format(http.TimeFormat))
+		if t, err := http.ParseTime(ims); err == nil && !mod.After(t) {
+			return Response{Status: http.StatusNotModified, Header: hdr}
+		}
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return notFound
+	}
+	defer f.Close()
+	body, err := io.ReadAll(f)
+	if err != nil {
+		return Response{Status: http.StatusInternalServerError, Body: []byte("read error\n")}
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = http.DetectContentType(body)
+	}
+	return Response{ContentType: ct, Body: body, Header: hdr}
+}
+
+var _ = ws.OpText
+var _ = gnet.None

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/plezigo/plezi/codec"
+)
+
+// loop is our side of one gnet event loop: its connections (for the timer
+// sweep) and an inbox of tasks from other goroutines, drained in one gnet
+// task per batch.
+type loop struct {
+	idx      int
+	el       gnet.EventLoop // set once when the first connection opens on it; guarded by Server.bindMu
+	bindDone atomic.Bool    // el is set
+	srv      *Server
+	run      gnet.Runnable
+
+	mu        sync.Mutex
+	inbox     []task // guarded by mu
+	spare     []task // loop-owned
+	scheduled bool   // guarded by mu
+
+	ctl   []byte  // loop-owned scratch for control frames
+	conns []*conn // loop-owned
+	now   int64   // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
+}
+
+// task is one queued item: a function, or a connection whose staged writes
+// must be flushed.
+type task struct {
+	fn    func()
+	flush *conn
+}
+
+func newLoop(s *Server, idx int) *loop {
+	l := &loop{idx: idx, srv: s}
+	l.run = gnet.RunnableFunc(l.drain)
+	return l
+}
+
+// submit queues t and wakes the loop if it is not already woken.
+// Concurrency-safe.
+func (l *loop) submit(t task) {
+	l.mu.Lock()
+	l.inbox = append(l.inbox, t)
+	wake := !l.scheduled
+	l.scheduled = true
+	l.mu.Unlock()
+	if !wake {
+		return
+	}
+	if err := l.el.Execute(context.Background(), l.run); err != nil {
+		// The engine is stopping: nothing will run on the loop again.
+		l.mu.Lock()
+		l.inbox = l.inbox[:0]
+		l.scheduled = false
+		l.mu.Unlock()
+	}
+}
+
+// drain runs every queued task, in order. Loop only.
+func (l *loop) drain(context.Context) error {
+	l.mu.Lock()
+	batch := l.inbox
+	l.inbox = l.spare[:0]
+	l.scheduled = false
+	l.mu.Unlock()
+	for i := range batch {
+		t := &batch[i]
+		if t.flush != nil {
+			t.flush.flush()
+		} else {
+			t.fn()
+		}
+		*t = task{}
+	}
+	l.spare = batch
+	return nil
+}
+
+// add registers c for sweeps. Loop only.
+func (l *loop) add(c *conn) {
+	c.idx = int32(len(l.conns))
+	l.conns = append(l.conns, c)
+}
+
+// del removes c from sweeps. Loop only.
+func (l *loop) del(c *conn) {
+	i := c.idx
+	if i < 0 || int(i) >= len(l.conns) || l.conns[i] != c {
+		return
+	}
+	last := len(l.conns) - 1
+	l.conns[i] = l.conns[last]
+	l.conns[i].idx = i
+	l.conns[last] = nil
+	l.conns = l.conns[:last]
+	c.idx = -1
+}
+
+// frame encodes a control frame into the loop's scratch. Loop only; valid
+// until the next call.
+func (l *loop) frame(op ws.OpCode, payload []byte) []byte {
+	l.ctl = codec.AppendFrame(l.ctl[:0], op, true, payload)
+	return l.ctl
+}
+
+// closeFrame encodes a close frame into the loop's scratch. Loop only.
+func (l *loop) closeFrame(code ws.StatusCode, reason string) []byte {
+	l.ctl = codec.AppendClose(l.ctl[:0], code, reason)
+	return l.ctl
+}
+
+func (l *loop) bound() bool { return l.bindDone.Load() }

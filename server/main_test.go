@@ -1,0 +1,13 @@
+package server_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a test leaves goroutines behind: every
+// server a test boots must have returned from Run by then. Goroutines that
+// exist before any test runs (gnet's package-level ants pool, started by
+// its init) are not the tests' to stop.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
