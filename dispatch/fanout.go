@@ -177,7 +177,11 @@ func (h *Hub) Unicast(id, event string, args ...any) bool { return h.unicast(nil
 func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 	c, local := h.lookup(id)
 	if local && c == nil {
-		h.stats.UnicastFailed.Add(1)
+		if from != nil {
+			h.unicastFailed(from.id, id, name) // counts
+		} else {
+			h.stats.UnicastFailed.Add(1)
+		}
 		return false
 	}
 	d, err := h.newDelivery(name, args, nil, nil)

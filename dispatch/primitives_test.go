@@ -101,7 +101,9 @@ func TestUnicast(t *testing.T) {
 	if m := a.ok(2, "ucast", b.id, "dm", "late"); string(m.Data) != "false" {
 		t.Fatalf("unicast to a closed connection: %s", m.raw)
 	}
-	a.marker(s, "no OnUnicastFailed for a local miss") // false is the report
+	if m := a.expect("ufail"); m.arg(0) != b.id || m.arg(1) != "dm" {
+		t.Fatalf("OnUnicastFailed for a local miss: %s", m.raw)
+	}
 	if s.Hub().Unicast(b.id, "dm", "late") {
 		t.Fatal("Hub.Unicast to a closed connection = true")
 	}

@@ -26,9 +26,10 @@ type loop struct {
 	spare     []task // loop-owned
 	scheduled bool   // guarded by mu
 
-	ctl   []byte  // loop-owned scratch for control frames
-	conns []*conn // loop-owned
-	now   int64   // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
+	ctl    []byte       // loop-owned scratch for control frames
+	conns  []*conn      // loop-owned
+	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
+	now    int64        // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
 }
 
 // task is one queued item: a function, or a connection whose staged writes

@@ -27,8 +27,8 @@ import (
 
 // Stats are the server's counters, safe for concurrent reads.
 type Stats struct {
-	Accepted, Upgrades, Refused, MessagesIn, ProtocolErrors atomic.Int64
-	SlowConsumers, HandshakeTimeouts, IdleTimeouts          atomic.Int64
+	Accepted, Upgrades, Refused, ProtocolErrors    atomic.Int64
+	SlowConsumers, HandshakeTimeouts, IdleTimeouts atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -181,6 +181,15 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Addr returns the bound address once Ready is closed.
 func (s *Server) Addr() string { return s.addr }
+
+// MessagesIn returns the number of websocket messages received.
+func (s *Server) MessagesIn() int64 {
+	var n int64
+	for _, l := range s.loops {
+		n += l.msgsIn.Load()
+	}
+	return n
+}
 
 // Connections returns the number of open websocket connections.
 func (s *Server) Connections() int { return int(s.wsCount.Load()) }
@@ -395,7 +404,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 				return gnet.None
 			}
 		case stateWS, stateClosing:
-			return c.readFrames()
+			return c.readBatch()
 		case stateClosed:
 			_, _ = gc.Discard(-1)
 			return gnet.None

@@ -7,8 +7,20 @@ import (
 	"github.com/plezigo/plezi/codec"
 )
 
+// readBatch reads every buffered frame. On inline routes the callbacks'
+// writes are staged and flushed once for the whole batch: one write per
+// read, not one per message. Loop only, from OnTraffic.
+func (c *conn) readBatch() gnet.Action {
+	if c.dc == nil || !c.dc.Route().Inline() {
+		return c.readFrames()
+	}
+	var a gnet.Action
+	c.inline(func() { a = c.readFrames() })
+	return a
+}
+
 // readFrames parses every complete frame buffered for c, in place. Loop
-// only, from OnTraffic.
+// only.
 func (c *conn) readFrames() gnet.Action {
 	for c.state == stateWS || c.state == stateClosing {
 		buf, _ := c.gc.Peek(-1)
@@ -44,13 +56,8 @@ func (c *conn) onFrame(ev *codec.Event) {
 		if c.state != stateWS {
 			return
 		}
-		c.l.srv.stats.MessagesIn.Add(1)
-		bin := ev.Kind == codec.KindBinary
-		if c.dc.Route().Inline() {
-			c.inline(func() { c.dc.Receive(ev.Payload, bin) })
-		} else {
-			c.dc.Receive(ev.Payload, bin)
-		}
+		c.l.msgsIn.Add(1)
+		c.dc.Receive(ev.Payload, ev.Kind == codec.KindBinary)
 	case codec.KindPing:
 		if c.state == stateWS {
 			c.writeNow(c.l.frame(ws.OpPong, ev.Payload))
