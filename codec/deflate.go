@@ -24,6 +24,9 @@ type DeflateParams struct {
 	// ClientMaxWindowBits is the client's window; informational, inflate
 	// always accepts 32 KiB.
 	ClientMaxWindowBits int
+	// serverBitsOffered: the offer named server_max_window_bits, so the
+	// response names it too (RFC 7692 §7.1.2.1: that is how it is accepted).
+	serverBitsOffered bool
 }
 
 const (
@@ -113,6 +116,7 @@ func parseDeflateOffer(params *httphead.Parameters) (DeflateParams, bool) {
 	if !o.clientBitsValue {
 		o.p.ClientMaxWindowBits = maxWindowBits
 	}
+	o.p.serverBitsOffered = o.seen&seenServerBits != 0
 	return o.p, true
 }
 
@@ -182,7 +186,7 @@ func appendDeflateResponse(dst []byte, p DeflateParams) []byte {
 	if p.ClientNoContextTakeover {
 		dst = append(dst, "; client_no_context_takeover"...)
 	}
-	if p.ServerMaxWindowBits != maxWindowBits {
+	if p.ServerMaxWindowBits != maxWindowBits || p.serverBitsOffered {
 		dst = append(dst, "; server_max_window_bits="...)
 		dst = strconv.AppendInt(dst, int64(p.ServerMaxWindowBits), 10)
 	}

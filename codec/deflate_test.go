@@ -72,7 +72,7 @@ func TestNegotiateDeflate(t *testing.T) {
 			headers:  []string{"x-webkit-deflate-frame", "permessage-deflate; server_max_window_bits=15"},
 			ok:       true,
 			params:   DeflateParams{ServerNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15},
-			response: base,
+			response: base + "; server_max_window_bits=15", // named in the offer: echoed to accept it
 		},
 		{
 			name:     "malformed header skipped",
@@ -101,6 +101,7 @@ func TestNegotiateDeflate(t *testing.T) {
 				head += "Sec-WebSocket-Extensions: " + h + "\r\n"
 			}
 			p, resp, ok := NegotiateDeflate(mustParse(t, head+"\r\n"))
+			p.serverBitsOffered = false // shown by the response
 			if ok != tc.ok || p != tc.params || string(resp) != tc.response {
 				t.Fatalf(
 					"got %v %+v %q, want %v %+v %q",

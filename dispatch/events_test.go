@@ -1,7 +1,6 @@
 package dispatch_test
 
 import (
-	"fmt"
 	"strconv"
 	"testing"
 
@@ -216,5 +215,4 @@ func TestPanic(t *testing.T) {
 	}
 	fresh := dialPeer(t, s, "/peer-inline")
 	fresh.ok(1, "add", 1, 2)
-	_ = fmt.Sprint()
 }

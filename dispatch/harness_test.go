@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -261,5 +260,3 @@ func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
 }
-
-func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }

@@ -155,7 +155,10 @@ func (c *conn) checkOutbound() {
 	}
 	c.l.srv.stats.SlowConsumers.Add(1)
 	c.l.srv.log.Debug("server: closing slow consumer", "id", c.dc.ID(), "buffered", c.gc.OutboundBuffered())
-	c.terminate(4008, "slow consumer")
+	// Nothing more is queued; the close frame follows the backlog, which
+	// gnet keeps sending while the peer reads. Past CloseTimeout the socket
+	// is dropped, so the memory held is bounded.
+	c.closeWith(4008, "slow consumer")
 }
 
 // Close sends a close frame and closes. Concurrency-safe, idempotent.
@@ -188,6 +191,7 @@ func (c *conn) fail(code ws.StatusCode, reason string) {
 	c.dec.Release()
 	c.dec = codec.Decoder{MaxMessage: c.l.srv.cfg.MaxMessage}
 	c.closeWith(code, reason)
+	c.deadline = c.l.now + int64(min(c.l.srv.cfg.CloseTimeout, time.Second))
 }
 
 // terminate sends a close frame and drops the connection without waiting

@@ -79,6 +79,12 @@ func start(t testing.TB, cfg server.Config) *node {
 	}
 	s := server.New(cfg)
 	routes(s)
+	return run(t, s)
+}
+
+// run runs s until the test ends (or stop is called).
+func run(t testing.TB, s *server.Server) *node {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &node{Server: s, cancel: cancel, done: make(chan error, 1)}
 	go func() { n.done <- s.Run(ctx) }()

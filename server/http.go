@@ -247,7 +247,7 @@ func (c *conn) accept(route *dispatch.Route, ctrl dispatch.Controller, req *disp
 	raw := req.Raw()
 	var ext []byte
 	if s.cfg.Compress {
-		if p, resp, ok := codec.NegotiateDeflate(raw); ok {
+		if p, resp, ok := codec.NegotiateDeflateWith(raw, codec.DeflateOptions{ClientNoContextTakeover: true}); ok {
 			c.dec.EnableDeflate(p)
 			c.enc.EnableDeflate(p)
 			ext = resp

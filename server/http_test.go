@@ -1,0 +1,149 @@
+package server_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/server"
+)
+
+// staticNode serves a temp directory at /files/ and a handler at /hello.
+func staticNode(t *testing.T) (*node, string) {
+	t.Helper()
+	root := t.TempDir()
+	pub := filepath.Join(root, "pub")
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(pub, "sub"), 0o755))
+	must(os.WriteFile(filepath.Join(pub, "a.css"), []byte("body{}"), 0o644))
+	must(os.WriteFile(filepath.Join(pub, "sub", "index.html"), []byte("<p>index</p>"), 0o644))
+	must(os.WriteFile(filepath.Join(root, "secret.txt"), []byte("secret"), 0o644))
+	must(os.Symlink(filepath.Join(root, "secret.txt"), filepath.Join(pub, "link.txt")))
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet, Loops: 1})
+	routes(s)
+	must(s.Static("/files", pub))
+	s.Handle("/hello", func(r *dispatch.Request, body []byte) server.Response {
+		return server.Response{Body: []byte("hi " + r.Query("n") + " " + string(body))}
+	})
+	return run(t, s), pub
+}
+
+func get(t *testing.T, method, url string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestStaticFiles(t *testing.T) {
+	t.Parallel()
+	n, pub := staticNode(t)
+	base := "http://" + n.Addr()
+	resp, body := get(t, "GET", base+"/files/a.css", nil)
+	if resp.StatusCode != 200 || body != "body{}" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("GET a.css: %d %q %q", resp.StatusCode, body, resp.Header.Get("Content-Type"))
+	}
+	lm := resp.Header.Get("Last-Modified")
+	if lm == "" {
+		t.Fatal("no Last-Modified")
+	}
+	if resp, body := get(t, "HEAD", base+"/files/a.css", nil); resp.StatusCode != 200 || body != "" || resp.ContentLength != 6 {
+		t.Fatalf("HEAD: %d %q len %d", resp.StatusCode, body, resp.ContentLength)
+	}
+	if resp, _ := get(t, "GET", base+"/files/a.css", map[string]string{"If-Modified-Since": lm}); resp.StatusCode != 304 {
+		t.Fatalf("If-Modified-Since now: %d, want 304", resp.StatusCode)
+	}
+	old := time.Now().Add(-48 * time.Hour).UTC().Format(http.TimeFormat)
+	_ = os.Chtimes(filepath.Join(pub, "a.css"), time.Now(), time.Now())
+	if resp, _ := get(t, "GET", base+"/files/a.css", map[string]string{"If-Modified-Since": old}); resp.StatusCode != 200 {
+		t.Fatalf("If-Modified-Since long ago: %d, want 200", resp.StatusCode)
+	}
+	if resp, body := get(t, "GET", base+"/files/sub/", nil); resp.StatusCode != 200 || body != "<p>index</p>" {
+		t.Fatalf("directory index: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, "POST", base+"/files/a.css", nil); resp.StatusCode != 405 || resp.Header.Get("Allow") == "" {
+		t.Fatalf("POST: %d allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if resp, _ := get(t, "GET", base+"/files/missing", nil); resp.StatusCode != 404 {
+		t.Fatalf("missing: %d", resp.StatusCode)
+	}
+}
+
+// TestStaticNoEscape sends paths that try to leave the directory over a raw
+// socket (a client library would clean them first).
+func TestStaticNoEscape(t *testing.T) {
+	t.Parallel()
+	n, _ := staticNode(t)
+	for _, p := range []string{
+		"/files/../secret.txt", "/files/%2e%2e/secret.txt", "/files/..%2fsecret.txt",
+		"/files/sub/../../secret.txt", "/files/link.txt", "/files//../secret.txt",
+	} {
+		status, body := rawGet(t, n.Addr(), p)
+		if strings.Contains(body, "secret") && !strings.Contains(body, "not found") || status == 200 {
+			t.Errorf("%s: %d %q", p, status, body)
+		}
+	}
+}
+
+func rawGet(t *testing.T, addr, path string) (int, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(wait))
+	_, _ = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestHTTPPipelining: two requests in one write get two responses, in
+// order, on one keep-alive connection; a body reaches the handler.
+func TestHTTPPipelining(t *testing.T) {
+	t.Parallel()
+	n, _ := staticNode(t)
+	c, err := net.Dial("tcp", n.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(wait))
+	_, _ = io.WriteString(c, "GET /hello?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"+
+		"POST /hello?n=2 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody"+
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	r := bufio.NewReader(c)
+	for _, want := range []string{"hi 1 ", "hi 2 body", "ok\n"} {
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("reading response for %q: %v", want, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(b) != want {
+			t.Fatalf("got %d %q, want %q", resp.StatusCode, b, want)
+		}
+	}
+}
