@@ -238,15 +238,19 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("server: %w", err)
 	case <-s.ready:
 	}
+	// The sweep runs through the drain: closing handshakes time out by it.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	sweepDone := make(chan struct{})
-	go s.sweeper(ctx, sweepDone)
+	go s.sweeper(sweepCtx, sweepDone)
 	select {
 	case err := <-errc:
+		stopSweep()
 		<-sweepDone
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
 	}
 	s.drain()
+	stopSweep()
 	<-sweepDone
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -276,6 +280,7 @@ func (s *Server) drain() {
 }
 
 // sweeper runs the timer sweep on every loop until ctx ends.
+// It owns nothing else; Run stops it after draining.
 func (s *Server) sweeper(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(s.cfg.tick())
