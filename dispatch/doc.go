@@ -23,7 +23,9 @@
 // Callbacks run in order per connection. By default they run on a sharded
 // worker pool off the event loops (no goroutine per connection); a route
 // added with Inline runs them on the connection's event loop instead, for
-// handlers that never block.
+// handlers that never block. RegisterAs, Notify and Registered ask the
+// identity store, which with Redis is a network round trip: call them from
+// worker routes.
 //
 // Package dispatch does no I/O itself: the server implements Transport for
 // each connection and runs fan-out tasks on its loops; a Broker (package

@@ -392,10 +392,18 @@ func (h *Hub) closeID(id string, code int, reason string) {
 	}
 }
 
+// forgetIdentities unregisters a closed connection from its identities, on
+// a worker: the store may be remote, and inline routes run this on a loop.
 func (h *Hub) forgetIdentities(c *Conn) {
-	for _, st := range c.ids {
-		if err := h.ids.Unregister(st.name, c.id); err != nil {
-			h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
-		}
+	if len(c.ids) == 0 {
+		return
 	}
+	ids, id := c.ids, c.id
+	h.Go(uint64(c.slot), func() {
+		for _, st := range ids {
+			if err := h.ids.Unregister(st.name, id); err != nil {
+				h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
+			}
+		}
+	})
 }
