@@ -108,6 +108,17 @@ func (r *Request) KeepAlive() bool {
 // (valid after a successful Parse).
 func (r *Request) ContentLength() int64 { return r.clen }
 
+// Head returns the request head r was parsed from: request line, headers
+// and the blank line. It aliases r's buffer; same lifetime as r's slices.
+func (r *Request) Head() []byte { return r.buf }
+
+// ParseHead parses a complete request head (as returned by Head) into r,
+// copying it. It is how a kept copy of a head becomes a Request again.
+func (r *Request) ParseHead(head []byte) error {
+	r.Reset()
+	return r.parse(head)
+}
+
 // Clone returns a deep copy of r that shares no memory with it, for a
 // request that must outlive the connection's read (e.g. handed to another
 // goroutine). Safe to call concurrently with other reads of r.

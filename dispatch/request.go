@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"bytes"
 	"net"
 	"net/url"
 	"strings"
@@ -10,13 +11,17 @@ import (
 )
 
 // Request is the HTTP request that opened a connection. It is kept for the
-// connection's lifetime; it is immutable and safe for concurrent use.
+// connection's lifetime as the bytes of its head alone, parsed again on the
+// first call that needs a header or the query (an idle connection keeps
+// ~150 bytes, not a parsed request). It is immutable and safe for
+// concurrent use.
 type Request struct {
-	raw    *codec.Request
+	head   []byte // the request head; nil once parsed (raw holds it then)
 	params Params
-	qOnce  sync.Once
-	query  url.Values // parsed on first use, guarded by qOnce
 	remote net.Addr
+	once   sync.Once
+	raw    *codec.Request // guarded by once
+	query  url.Values     // guarded by once
 }
 
 // Param is one path parameter.
@@ -25,18 +30,28 @@ type Param struct{ Name, Value string }
 // Params are a route's path parameters, in pattern order.
 type Params []Param
 
-// NewRequest wraps a parsed request with its route parameters. raw must not
-// change afterwards. It is for the server and for tests.
+// NewRequest keeps a copy of raw's head with the route parameters. raw may
+// be reused afterwards. It is for the server and for tests.
 func NewRequest(raw *codec.Request, remote net.Addr, params Params) *Request {
-	return &Request{raw: raw, remote: remote, params: params}
+	return &Request{head: bytes.Clone(raw.Head()), remote: remote, params: params}
 }
 
-// Raw returns the parsed HTTP request.
-func (r *Request) Raw() *codec.Request { return r.raw }
+func (r *Request) parsed() *codec.Request {
+	r.once.Do(func() {
+		r.raw = new(codec.Request)
+		_ = r.raw.ParseHead(r.head) // parsed once already: cannot fail
+		r.head = nil
+		r.query, _ = url.ParseQuery(string(r.raw.Query()))
+	})
+	return r.raw
+}
+
+// Raw returns the parsed HTTP request. Its slices must not be modified.
+func (r *Request) Raw() *codec.Request { return r.parsed() }
 
 // Path returns the request path (percent-decoded when valid).
 func (r *Request) Path() string {
-	p := string(r.raw.Path())
+	p := string(r.parsed().Path())
 	if u, err := url.PathUnescape(p); err == nil {
 		return u
 	}
@@ -58,17 +73,17 @@ func (r *Request) Query(name string) string { return r.QueryValues().Get(name) }
 
 // QueryValues returns all query parameters. The map must not be modified.
 func (r *Request) QueryValues() url.Values {
-	r.qOnce.Do(func() { r.query, _ = url.ParseQuery(string(r.raw.Query())) })
+	r.parsed()
 	return r.query
 }
 
 // Header returns the first value of the header name (case-insensitive).
-func (r *Request) Header(name string) string { return string(r.raw.Header(name)) }
+func (r *Request) Header(name string) string { return string(r.parsed().Header(name)) }
 
 // Cookie returns the value of the cookie name, or "".
 func (r *Request) Cookie(name string) string {
 	var found string
-	r.raw.VisitHeaders(func(k, v []byte) bool {
+	r.parsed().VisitHeaders(func(k, v []byte) bool {
 		if !strings.EqualFold(string(k), "Cookie") {
 			return true
 		}

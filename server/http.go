@@ -148,7 +148,7 @@ func (c *conn) serveRequest(r *codec.Request, p string, body []byte) {
 		return
 	}
 	head := method == http.MethodHead
-	req := dispatch.NewRequest(r.Clone(), c.gc.RemoteAddr(), nil)
+	req := dispatch.NewRequest(r, c.gc.RemoteAddr(), nil)
 	c.state = statePending
 	s.hub.Go(uint64(c.gc.Fd()), func() {
 		resp := callHandler(h, req, body, method)
@@ -201,16 +201,15 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 		c.respond(http.StatusForbidden, "origin not allowed", false)
 		return
 	}
-	raw := r.Clone()
 	key = append([]byte(nil), key...)
-	req := dispatch.NewRequest(raw, c.gc.RemoteAddr(), params)
+	req := dispatch.NewRequest(r, c.gc.RemoteAddr(), params)
 	ctrl := s.hub.NewController(route, req)
 	if _, ok := ctrl.(dispatch.PreConnecter); ok && !route.Inline() {
 		c.state = statePending
 		s.hub.Go(uint64(c.gc.Fd()), func() {
 			status, msg := dispatch.PreConnect(ctrl, req)
 			c.l.submit(task{fn: func() {
-				c.accept(route, ctrl, req, key, status, msg)
+				c.accept(r, route, ctrl, req, key, status, msg)
 				if c.state == stateWS && c.gc.InboundBuffered() > 0 {
 					_ = c.gc.Wake(nil)
 				}
@@ -219,11 +218,12 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 		return
 	}
 	status, msg := dispatch.PreConnect(ctrl, req)
-	c.accept(route, ctrl, req, key, status, msg)
+	c.accept(r, route, ctrl, req, key, status, msg)
 }
 
-// accept finishes an upgrade once PreConnect has run. Loop only.
-func (c *conn) accept(route *dispatch.Route, ctrl dispatch.Controller, req *dispatch.Request, key []byte, status int, msg string) {
+// accept finishes an upgrade once PreConnect has run; raw is the parsed
+// request, untouched while the upgrade was pending. Loop only.
+func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.Controller, req *dispatch.Request, key []byte, status int, msg string) {
 	if c.state == stateClosed || c.gone.Load() {
 		return
 	}
@@ -244,7 +244,6 @@ func (c *conn) accept(route *dispatch.Route, ctrl dispatch.Controller, req *disp
 		return
 	}
 	c.counted = true
-	raw := req.Raw()
 	var ext []byte
 	if s.cfg.Compress {
 		if p, resp, ok := codec.NegotiateDeflateWith(raw, codec.DeflateOptions{ClientNoContextTakeover: true}); ok {
