@@ -215,7 +215,7 @@ func (c *Conn) emit(name string, args []any) error {
 
 // deliver gives a fan-out delivery to this connection from any goroutine.
 func (c *Conn) deliver(d *delivery) {
-	switch d.modes[c.typ.idx] {
+	switch d.mode(c.typ) {
 	case modeForward:
 		if !c.closed.Load() {
 			c.t.SendPrepared(d.frame)
@@ -236,7 +236,7 @@ func (c *Conn) deliverOnLoop(d *delivery) {
 	if c.closed.Load() || c == d.exclude {
 		return
 	}
-	switch d.modes[c.typ.idx] {
+	switch d.mode(c.typ) {
 	case modeForward:
 		c.t.SendOnLoop(d.frame)
 	case modeMethod, modeUnknown:

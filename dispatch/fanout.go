@@ -33,7 +33,7 @@ type delivery struct {
 // newDelivery prepares an event for the controller types in the hub.
 func (h *Hub) newDelivery(name string, local []any, args []byte, from *Conn) (*delivery, error) {
 	d := &delivery{name: name, local: local, args: args, exclude: from}
-	types := h.types
+	types := h.typeList()
 	d.modes = make([]mode, len(types))
 	forward := false
 	for i, t := range types {
@@ -56,6 +56,15 @@ func (h *Hub) newDelivery(name string, local []any, args []byte, from *Conn) (*d
 		d.frame = codec.NewPrepared(ws.OpText, appendEventRaw(nil, name, d.args))
 	}
 	return d, nil
+}
+
+// mode is how t's connections take d; types added after d was built
+// (routes added while serving) drop it.
+func (d *delivery) mode(t *ctype) mode {
+	if t.idx < len(d.modes) {
+		return d.modes[t.idx]
+	}
+	return modeDrop
 }
 
 func (d *delivery) encodeArgs() error {

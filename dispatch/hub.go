@@ -51,7 +51,7 @@ type Hub struct {
 	router Router
 
 	typesMu sync.Mutex
-	types   []*ctype // append-only; read without lock after serving starts
+	types   []*ctype // append-only; guarded by typesMu (typeList for readers)
 	byName  map[string]*ctype
 
 	chanMu   sync.Mutex
@@ -147,11 +147,22 @@ func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, err
 }
 
 func (h *Hub) typeOf(rt reflect.Type) *ctype {
+	t, added := h.addType(rt)
+	if added && h.started.Load() && h.broker != nil {
+		if err := h.subscribeBroker("ctl:"+t.name, h.onEnvelope); err != nil {
+			h.log.Warn("dispatch: controller subscribe failed", "controller", t.name, "err", err)
+		}
+	}
+	return t
+}
+
+// addType registers rt once; added reports whether it is new.
+func (h *Hub) addType(rt reflect.Type) (*ctype, bool) {
 	h.typesMu.Lock()
 	defer h.typesMu.Unlock()
 	for _, t := range h.types {
 		if t.rtype == rt {
-			return t
+			return t, false
 		}
 	}
 	name := rt.Elem().Name()
@@ -162,10 +173,14 @@ func (h *Hub) typeOf(rt reflect.Type) *ctype {
 	_, t.unknown = reflect.New(rt.Elem()).Interface().(UnknownHandler)
 	h.types = append(h.types, t)
 	h.byName[name] = t
-	if h.started.Load() {
-		h.subscribeBroker("ctl:"+name, h.onEnvelope)
-	}
-	return t
+	return t, true
+}
+
+// typeList returns the controller types registered so far.
+func (h *Hub) typeList() []*ctype {
+	h.typesMu.Lock()
+	defer h.typesMu.Unlock()
+	return h.types
 }
 
 // Start starts the worker shards and the cluster subscriptions. The hub
@@ -187,7 +202,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	h.wg.Add(1)
 	go h.publisher()
 	topics := []string{"all", "node:" + h.node}
-	for _, t := range h.types {
+	for _, t := range h.typeList() {
 		topics = append(topics, "ctl:"+t.name)
 	}
 	for _, topic := range topics {
