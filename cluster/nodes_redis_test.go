@@ -181,3 +181,65 @@ func TestClusterSecret(t *testing.T) {
 		t.Fatalf("node with another secret delivered %s", m)
 	}
 }
+
+// TestRedisURLConfig: Config.RedisURL (PL_REDIS_URL in cmd/plezi) makes the
+// server connect to Redis by itself, report healthy, and hear other nodes.
+func TestRedisURLConfig(t *testing.T) {
+	start := func() *server.Server {
+		srv := server.New(server.Config{
+			Addr: "127.0.0.1:0", RedisURL: "redis://127.0.0.1:6379/0",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err := srv.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true)); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- srv.Run(ctx) }()
+		select {
+		case <-srv.Ready():
+		case err := <-done:
+			t.Fatalf("run: %v", err)
+		}
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		})
+		return srv
+	}
+	a, z := start(), start()
+	if !a.Healthy() {
+		t.Fatal("node with Redis not healthy")
+	}
+	cz, idz := dialPeer(t, z, "")
+	deadline := time.Now().Add(5 * time.Second)
+	for !a.Unicast(idz, "ping") || readOrEmpty(cz) != `{"event":"ping"}` {
+		if time.Now().After(deadline) {
+			t.Fatal("unicast through RedisURL never arrived")
+		}
+	}
+}
+
+func readOrEmpty(c *websocket.Conn) string {
+	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	_, m, err := c.ReadMessage()
+	if err != nil {
+		return ""
+	}
+	return string(m)
+}
+
+// TestRedisURLUnreachable: a server pointed at a Redis that does not answer
+// fails to start with an error, rather than serving deaf.
+func TestRedisURLUnreachable(t *testing.T) {
+	srv := server.New(server.Config{
+		Addr: "127.0.0.1:0", RedisURL: "redis://127.0.0.1:1/0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	err := srv.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "redis") {
+		t.Fatalf("Run = %v, want a redis error", err)
+	}
+}
