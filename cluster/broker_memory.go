@@ -11,6 +11,7 @@ var (
 	_ dispatch.Broker            = (*Memory)(nil)
 	_ dispatch.PatternSubscriber = (*Memory)(nil)
 	_ dispatch.Identities        = (*Memory)(nil)
+	_ dispatch.NodeRegistry      = (*Memory)(nil)
 )
 
 // Memory is an in-process Broker and Identities store. Safe for concurrent
@@ -26,6 +27,7 @@ type Memory struct {
 	ops     int                  // guarded by idMu; sweeps expired identities every 1024 ops
 	MaxMail int                  // mailbox bound per identity; 0 → 256
 	now     func() time.Time
+	nodes   map[string]time.Time // node → announcement expiry; guarded by idMu
 }
 
 type memSub struct {
@@ -40,6 +42,7 @@ func NewMemory() *Memory {
 		subs:  map[string]map[*memSub]struct{}{},
 		psubs: map[*memSub]struct{}{},
 		ids:   map[string]*identity{},
+		nodes: map[string]time.Time{},
 		now:   time.Now,
 	}
 }
@@ -99,4 +102,24 @@ func (m *Memory) PSubscribe(pattern string, fn func(topic string, data []byte)) 
 		delete(m.psubs, s)
 		m.mu.Unlock()
 	}, nil
+}
+
+// Announce marks node alive for ttl; ttl 0 retires it.
+func (m *Memory) Announce(node string, ttl time.Duration) error {
+	m.idMu.Lock()
+	defer m.idMu.Unlock()
+	if ttl <= 0 {
+		delete(m.nodes, node)
+		return nil
+	}
+	m.nodes[node] = m.now().Add(ttl)
+	return nil
+}
+
+// Alive reports whether node's announcement has not expired.
+func (m *Memory) Alive(node string) (bool, error) {
+	m.idMu.Lock()
+	defer m.idMu.Unlock()
+	exp, ok := m.nodes[node]
+	return ok && m.now().Before(exp), nil
 }

@@ -21,6 +21,7 @@ var (
 	_ dispatch.Broker            = (*Redis)(nil)
 	_ dispatch.PatternSubscriber = (*Redis)(nil)
 	_ dispatch.Identities        = (*Redis)(nil)
+	_ dispatch.NodeRegistry      = (*Redis)(nil)
 )
 
 // RedisConfig configures a Redis broker. Zero values get defaults.
@@ -305,3 +306,32 @@ func (r *Redis) prober() {
 }
 
 var errRedisReply = errors.New("cluster: unexpected redis reply")
+
+// Announce sets <p>:nodes:<node> for ttl; ttl 0 deletes it.
+func (r *Redis) Announce(node string, ttl time.Duration) error {
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
+	defer cancel()
+	var err error
+	if ttl <= 0 {
+		err = r.c.Del(ctx, r.key("nodes:"+node)).Err()
+	} else {
+		err = r.c.Set(ctx, r.key("nodes:"+node), 1, ttl).Err()
+	}
+	if err != nil {
+		r.Errors.Add(1)
+		return fmt.Errorf("cluster: announce: %w", err)
+	}
+	return nil
+}
+
+// Alive reports whether <p>:nodes:<node> exists.
+func (r *Redis) Alive(node string) (bool, error) {
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
+	defer cancel()
+	n, err := r.c.Exists(ctx, r.key("nodes:"+node)).Result()
+	if err != nil {
+		r.Errors.Add(1)
+		return false, fmt.Errorf("cluster: alive: %w", err)
+	}
+	return n == 1, nil
+}

@@ -30,6 +30,10 @@ func (p *Peer) OnOpen() {
 	_ = p.Emit("id", p.ID())
 }
 
+// Ucast unicasts "x" to id; a failure comes back as a "ufail" event.
+func (p *Peer) Ucast(id string) bool             { return p.Unicast(id, "x") }
+func (p *Peer) OnUnicastFailed(id, event string) { _ = p.Emit("ufail", id, event) }
+
 func startNode(t *testing.T, prefix string) *server.Server { return startSigned(t, prefix, "") }
 
 func startSigned(t *testing.T, prefix, secret string) *server.Server {
@@ -241,5 +245,41 @@ func TestRedisURLUnreachable(t *testing.T) {
 	err := srv.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "redis") {
 		t.Fatalf("Run = %v, want a redis error", err)
+	}
+}
+
+// TestUnicastToDeadNode: once a node has stopped (its liveness key is gone),
+// a Unicast to one of its ids reports OnUnicastFailed to the sender.
+func TestUnicastToDeadNode(t *testing.T) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "plezitest-" + hex.EncodeToString(b[:])
+	a := startNode(t, prefix)
+	rb, err := cluster.NewRedis(cluster.RedisConfig{URL: "redis://127.0.0.1:6379/0", Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	z := server.New(server.Config{Addr: "127.0.0.1:0", Broker: rb, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	_ = z.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- z.Run(ctx) }()
+	<-z.Ready()
+	_, idz := dialPeer(t, z, "")
+	if ok, _ := rb.Alive(z.Hub().Node()); !ok {
+		t.Fatal("a running node is not alive")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := rb.Alive(z.Hub().Node()); ok {
+		t.Fatal("a stopped node is still alive")
+	}
+	ca, _ := dialPeer(t, a, "")
+	_ = ca.WriteMessage(websocket.TextMessage, []byte(`{"event":"ucast","args":["`+idz+`"]}`))
+	if m := readMsg(t, ca); m != `{"event":"ufail","args":["`+idz+`","x"]}` {
+		t.Fatalf("got %s, want ufail", m)
 	}
 }

@@ -24,6 +24,19 @@ type PatternSubscriber interface {
 	PSubscribe(pattern string, fn func(topic string, data []byte)) (cancel func(), err error)
 }
 
+// NodeRegistry is an optional Broker capability: node liveness. A hub
+// announces itself every NodeTTL/3; a Unicast to a node that is not alive
+// fails at once (OnUnicastFailed) instead of vanishing.
+type NodeRegistry interface {
+	// Announce marks node alive for ttl; ttl 0 retires it.
+	Announce(node string, ttl time.Duration) error
+	// Alive reports whether node announced itself within its ttl.
+	Alive(node string) (bool, error)
+}
+
+// NodeTTL is how long a node's announcement lasts.
+const NodeTTL = 15 * time.Second
+
 // Note is one identity mailbox entry.
 type Note struct {
 	ID   uint64 // increasing per identity

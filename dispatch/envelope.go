@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"time"
+
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -75,7 +77,11 @@ func parseEnvelope(b []byte, e *envelope) error {
 
 // sendRemote queues an envelope for the cluster; it never blocks the
 // caller (a full queue drops and counts).
-func (h *Hub) sendRemote(topic string, e envelope) {
+func (h *Hub) sendRemote(topic string, e envelope) { h.sendRemoteTo(topic, e, "", nil) }
+
+// sendRemoteTo is sendRemote for an envelope to one node: when the broker
+// knows node liveness and node is dead, onDead runs instead.
+func (h *Hub) sendRemoteTo(topic string, e envelope, node string, onDead func()) {
 	if h.broker == nil || !h.started.Load() {
 		return
 	}
@@ -85,7 +91,7 @@ func (h *Hub) sendRemote(topic string, e envelope) {
 		data = appendMAC(data, h.cfg.Secret)
 	}
 	select {
-	case h.out <- outEnvelope{topic: topic, data: data}:
+	case h.out <- outEnvelope{topic: topic, data: data, node: node, onDead: onDead}:
 	default:
 		h.stats.PublishErrors.Add(1)
 	}
@@ -95,9 +101,18 @@ func (h *Hub) sendRemote(topic string, e envelope) {
 func (h *Hub) publisher() {
 	defer h.wg.Done()
 	down := false
+	alive := newAliveCache(h.broker)
 	for {
 		select {
 		case o := <-h.out:
+			if o.node != "" && !alive.check(o.node) {
+				if o.onDead != nil {
+					o.onDead() // counts
+				} else {
+					h.stats.UnicastFailed.Add(1)
+				}
+				continue
+			}
 			err := h.broker.Publish(o.topic, o.data)
 			switch {
 			case err != nil && !down:
@@ -209,4 +224,60 @@ func checkMAC(b, secret []byte) ([]byte, bool) {
 	m := hmac.New(sha256.New, secret)
 	m.Write(body)
 	return body, hmac.Equal(m.Sum(nil), sum)
+}
+
+// aliveCache remembers node liveness answers for a second, so a burst of
+// unicasts to one node asks the registry once. Owned by the publisher.
+type aliveCache struct {
+	nr   NodeRegistry
+	seen map[string]aliveEntry
+}
+
+type aliveEntry struct {
+	alive bool
+	at    time.Time
+}
+
+func newAliveCache(b Broker) *aliveCache {
+	nr, _ := b.(NodeRegistry)
+	return &aliveCache{nr: nr, seen: map[string]aliveEntry{}}
+}
+
+// check reports whether node is alive; without a registry, or when it
+// cannot answer, every node counts as alive.
+func (a *aliveCache) check(node string) bool {
+	if a.nr == nil {
+		return true
+	}
+	if e, ok := a.seen[node]; ok && time.Since(e.at) < time.Second {
+		return e.alive
+	}
+	ok, err := a.nr.Alive(node)
+	if err != nil {
+		return true
+	}
+	if len(a.seen) > 4096 {
+		clear(a.seen)
+	}
+	a.seen[node] = aliveEntry{alive: ok, at: time.Now()}
+	return ok
+}
+
+// announcer keeps this node's liveness announced (Start made the first
+// announcement) until the hub stops, then retires it.
+func (h *Hub) announcer(nr NodeRegistry) {
+	defer h.wg.Done()
+	t := time.NewTicker(NodeTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-h.stop:
+			_ = nr.Announce(h.node, 0)
+			return
+		}
+		if err := nr.Announce(h.node, NodeTTL); err != nil {
+			h.log.Warn("dispatch: node announce failed", "err", err)
+		}
+	}
 }

@@ -210,7 +210,11 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 	if from != nil {
 		sender = from.id
 	}
-	h.sendRemote("node:"+nodeOf(id), envelope{kind: envUnicast, target: id, sender: sender, name: name, data: d.args})
+	var onDead func()
+	if sender != "" {
+		onDead = func() { h.unicastFailed(sender, id, name) }
+	}
+	h.sendRemoteTo("node:"+nodeOf(id), envelope{kind: envUnicast, target: id, sender: sender, name: name, data: d.args}, nodeOf(id), onDead)
 	return true
 }
 

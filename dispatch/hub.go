@@ -70,8 +70,10 @@ type chanRef struct {
 }
 
 type outEnvelope struct {
-	topic string
-	data  []byte
+	topic  string
+	data   []byte
+	node   string // for unicasts: the target node, checked alive first
+	onDead func() // called when node is not alive
 }
 
 // NewHub makes a hub. Call Start before serving and Stop after.
@@ -201,6 +203,13 @@ func (h *Hub) Start(ctx context.Context) error {
 	}
 	h.wg.Add(1)
 	go h.publisher()
+	if nr, ok := h.broker.(NodeRegistry); ok {
+		if err := nr.Announce(h.node, NodeTTL); err != nil {
+			h.log.Warn("dispatch: node announce failed", "err", err)
+		}
+		h.wg.Add(1)
+		go h.announcer(nr)
+	}
 	topics := []string{"all", "node:" + h.node}
 	for _, t := range h.typeList() {
 		topics = append(topics, "ctl:"+t.name)
