@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -73,16 +75,27 @@ func (l *loop) drain(context.Context) error {
 	l.scheduled = false
 	l.mu.Unlock()
 	for i := range batch {
-		t := &batch[i]
-		if t.flush != nil {
-			t.flush.flush()
-		} else {
-			t.fn()
-		}
-		*t = task{}
+		l.runTask(&batch[i])
+		batch[i] = task{}
 	}
 	l.spare = batch
 	return nil
+}
+
+// runTask runs one task; a panic (a bug) is logged and counted, and the
+// loop goes on with the next task instead of taking the process down.
+func (l *loop) runTask(t *task) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.srv.stats.Panics.Add(1)
+			l.srv.log.Error("server: panic in loop task", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	if t.flush != nil {
+		t.flush.flush()
+	} else {
+		t.fn()
+	}
 }
 
 // add registers c for sweeps. Loop only.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,8 +28,8 @@ import (
 
 // Stats are the server's counters, safe for concurrent reads.
 type Stats struct {
-	Accepted, Upgrades, Refused, ProtocolErrors    atomic.Int64
-	SlowConsumers, HandshakeTimeouts, IdleTimeouts atomic.Int64
+	Accepted, Upgrades, Refused, ProtocolErrors            atomic.Int64
+	SlowConsumers, HandshakeTimeouts, IdleTimeouts, Panics atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -396,11 +397,18 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 }
 
 // OnTraffic reads requests or frames.
-func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
+func (s *Server) OnTraffic(gc gnet.Conn) (action gnet.Action) {
 	c, ok := gc.Context().(*conn)
 	if !ok {
 		return gnet.Close
 	}
+	defer func() {
+		if r := recover(); r != nil { // a bug: drop this connection, keep serving
+			s.stats.Panics.Add(1)
+			s.log.Error("server: panic reading a connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			action = gnet.Close
+		}
+	}()
 	c.lastRead = c.l.now
 	for {
 		switch c.state {
