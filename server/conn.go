@@ -39,10 +39,11 @@ type conn struct {
 	deadline int64 // handshake or closing deadline, unix nanos; 0 = none
 	counted  bool  // counted in Server.wsCount
 
-	mu          sync.Mutex
-	out         *[]byte // staged frames from other goroutines; guarded by mu
-	flushQueued bool    // guarded by mu
-	inCB        bool    // guarded by mu: an inline callback runs; the loop flushes after it
+	mu   sync.Mutex
+	out  *[]byte // frames written inside an inline callback, flushed after it; guarded by mu
+	inCB bool    // guarded by mu: an inline callback runs on the loop
+
+	pendHead, pendTail int32 // deferred writes of the current drain (batch.go); loop-owned
 
 	staged atomic.Bool // out != nil; lets the loop skip mu on its own writes
 	gone   atomic.Bool // closed: Send and Close do nothing
@@ -52,47 +53,51 @@ var _ dispatch.Transport = (*conn)(nil)
 
 func putBuf(b *[]byte) { pool.Put(b) }
 
-// Send encodes a message for this connection and stages it.
+// Send encodes a message for this connection and queues it.
 // Concurrency-safe; payload is not retained.
 func (c *conn) Send(op ws.OpCode, payload []byte) {
 	if c.gone.Load() {
 		return
 	}
-	c.mu.Lock()
-	if c.out == nil {
-		c.out = pool.Get(len(payload) + 14)
-		c.staged.Store(true)
-	}
-	*c.out = c.enc.AppendMessage(*c.out, op, payload)
-	c.scheduleLocked()
+	b := pool.Get(len(payload) + 14)
+	*b = c.enc.AppendMessage(*b, op, payload)
+	c.queue(b)
 }
 
-// SendPrepared stages a shared frame. Concurrency-safe.
+// SendPrepared queues a shared frame. Concurrency-safe.
 func (c *conn) SendPrepared(p *codec.Prepared) {
 	if c.gone.Load() {
 		return
 	}
 	f := p.Frame(&c.enc)
-	c.mu.Lock()
-	if c.out == nil {
-		c.out = pool.Get(len(f))
+	b := pool.Get(len(f))
+	*b = append(*b, f...)
+	c.queue(b)
+}
+
+// queue hands an encoded frame to the loop. Writes reach a connection in
+// the order they entered the loop's inbox, whatever primitive made them
+// (fan-out tasks, unicasts, direct writes). Inside an inline callback, with
+// nothing queued before it, the frame is kept on the connection and
+// written when the callback returns, with no task and no wake-up.
+func (c *conn) queue(b *[]byte) {
+	c.mu.Lock() // lock order: conn.mu, then loop.mu (in idle)
+	if c.inCB && c.l.idle() {
+		if c.out == nil {
+			c.out = b
+		} else {
+			*c.out = append(*c.out, *b...)
+			pool.Put(b)
+		}
 		c.staged.Store(true)
+		c.mu.Unlock()
+		return
 	}
-	*c.out = append(*c.out, f...)
-	c.scheduleLocked()
-}
-
-// scheduleLocked queues a flush unless one is queued, and unlocks mu.
-func (c *conn) scheduleLocked() {
-	queue := !c.flushQueued && !c.inCB
-	c.flushQueued = c.flushQueued || queue
 	c.mu.Unlock()
-	if queue {
-		c.l.submit(task{flush: c})
-	}
+	c.l.submit(task{c: c, buf: b})
 }
 
-// inline runs an inline callback; its writes are flushed once after it.
+// inline runs an inline callback; what it wrote is flushed after it.
 // Loop only.
 func (c *conn) inline(fn func()) {
 	c.mu.Lock()
@@ -107,31 +112,42 @@ func (c *conn) inline(fn func()) {
 	}
 }
 
-// flush writes the staged frames. Loop only.
+// flush writes the frames kept during an inline callback. Loop only.
 func (c *conn) flush() {
 	c.mu.Lock()
 	b := c.out
 	c.out = nil
 	c.staged.Store(false)
-	c.flushQueued = false
 	c.mu.Unlock()
-	if b == nil {
-		return
+	if b != nil {
+		c.write(b)
 	}
-	if c.state == stateWS {
-		_, _ = c.gc.Write(*b)
-		c.checkOutbound()
-	}
-	pool.Put(b)
 }
 
-// SendOnLoop writes a shared frame now, after anything staged. Loop only.
+// write writes a queued frame: deferred to the end of the drain while the
+// loop drains its inbox, else now. Loop only; b is released after.
+func (c *conn) write(b *[]byte) {
+	switch {
+	case c.state != stateWS:
+		pool.Put(b)
+	case c.l.batching:
+		c.l.deferWrite(c, *b, b)
+	default:
+		_, _ = c.gc.Write(*b)
+		c.checkOutbound()
+		pool.Put(b)
+	}
+}
+
+// SendOnLoop writes a shared frame from the loop (fan-out tasks): deferred
+// to the end of the drain, like every write made while draining. Loop only.
 func (c *conn) SendOnLoop(p *codec.Prepared) {
 	if c.state != stateWS {
 		return
 	}
-	if c.hasStaged() {
-		c.flush()
+	if c.l.batching {
+		c.l.deferWrite(c, p.Frame(&c.enc), nil)
+		return
 	}
 	_, _ = c.gc.Write(p.Frame(&c.enc))
 	c.checkOutbound()
@@ -139,11 +155,13 @@ func (c *conn) SendOnLoop(p *codec.Prepared) {
 
 func (c *conn) hasStaged() bool { return c.staged.Load() }
 
-// writeNow writes bytes from the loop (control frames, HTTP responses).
+// writeNow writes bytes from the loop now (control frames, HTTP
+// responses), after anything staged or deferred for c. b may be scratch.
 func (c *conn) writeNow(b []byte) {
 	if c.hasStaged() {
 		c.flush()
 	}
+	c.writePending()
 	_, _ = c.gc.Write(b)
 }
 

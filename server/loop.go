@@ -28,17 +28,24 @@ type loop struct {
 	spare     []task // loop-owned
 	scheduled bool   // guarded by mu
 
-	ctl    []byte       // loop-owned scratch for control frames
+	ctl []byte // loop-owned scratch for control frames
+
+	batching bool        // loop-owned: a drain runs; writes are deferred (batch.go)
+	pend     []pendWrite // loop-owned: deferred writes
+	dirty    []*conn     // loop-owned: connections with deferred writes
+	iov      [][]byte    // loop-owned: scratch for writev
+
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
 	now    int64        // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
 }
 
-// task is one queued item: a function, or a connection whose staged writes
-// must be flushed.
+// task is one queued item: a function, or a frame to write to a
+// connection.
 type task struct {
-	fn    func()
-	flush *conn
+	fn  func()
+	c   *conn   // a write task: buf for c
+	buf *[]byte // pooled encoded frame
 }
 
 func newLoop(s *Server, idx int) *loop {
@@ -67,6 +74,14 @@ func (l *loop) submit(t task) {
 	}
 }
 
+// idle reports whether the inbox is empty. Concurrency-safe.
+func (l *loop) idle() bool {
+	l.mu.Lock()
+	n := len(l.inbox)
+	l.mu.Unlock()
+	return n == 0
+}
+
 // drain runs every queued task, in order. Loop only.
 func (l *loop) drain(context.Context) error {
 	l.mu.Lock()
@@ -74,10 +89,12 @@ func (l *loop) drain(context.Context) error {
 	l.inbox = l.spare[:0]
 	l.scheduled = false
 	l.mu.Unlock()
+	l.batching = true
 	for i := range batch {
 		l.runTask(&batch[i])
 		batch[i] = task{}
 	}
+	l.endBatch()
 	l.spare = batch
 	return nil
 }
@@ -91,8 +108,8 @@ func (l *loop) runTask(t *task) {
 			l.srv.log.Error("server: panic in loop task", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
-	if t.flush != nil {
-		t.flush.flush()
+	if t.c != nil {
+		t.c.write(t.buf)
 	} else {
 		t.fn()
 	}
