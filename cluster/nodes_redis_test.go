@@ -42,10 +42,23 @@ func startSigned(t *testing.T, prefix, secret string) *server.Server {
 	if err != nil {
 		t.Fatalf("redis: %v", err)
 	}
-	srv := server.New(server.Config{
-		Addr: "127.0.0.1:0", Broker: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		ClusterSecret: secret,
+	srv, stop := runNode(t, server.Config{Broker: b, ClusterSecret: secret})
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("run: %v", err)
+		}
+		_ = b.Close()
 	})
+	return srv
+}
+
+// runNode starts a server with cfg (on 127.0.0.1:0, quiet) serving /peer;
+// stop ends it and returns Run's error.
+func runNode(t *testing.T, cfg server.Config) (*server.Server, func() error) {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := server.New(cfg)
 	if err := srv.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true)); err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +70,7 @@ func startSigned(t *testing.T, prefix, secret string) *server.Server {
 	case err := <-done:
 		t.Fatalf("run: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		_ = b.Close()
-	})
-	return srv
+	return srv, func() error { cancel(); return <-done }
 }
 
 func dialPeer(t *testing.T, srv *server.Server, query string) (*websocket.Conn, string) {
@@ -190,24 +198,9 @@ func TestClusterSecret(t *testing.T) {
 // server connect to Redis by itself, report healthy, and hear other nodes.
 func TestRedisURLConfig(t *testing.T) {
 	start := func() *server.Server {
-		srv := server.New(server.Config{
-			Addr: "127.0.0.1:0", RedisURL: "redis://127.0.0.1:6379/0",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err := srv.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true)); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- srv.Run(ctx) }()
-		select {
-		case <-srv.Ready():
-		case err := <-done:
-			t.Fatalf("run: %v", err)
-		}
+		srv, stop := runNode(t, server.Config{RedisURL: "redis://127.0.0.1:6379/0"})
 		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
+			if err := stop(); err != nil {
 				t.Errorf("run: %v", err)
 			}
 		})
@@ -260,18 +253,12 @@ func TestUnicastToDeadNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rb.Close()
-	z := server.New(server.Config{Addr: "127.0.0.1:0", Broker: rb, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	_ = z.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- z.Run(ctx) }()
-	<-z.Ready()
+	z, stop := runNode(t, server.Config{Broker: rb})
 	_, idz := dialPeer(t, z, "")
 	if ok, _ := rb.Alive(z.Hub().Node()); !ok {
 		t.Fatal("a running node is not alive")
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := rb.Alive(z.Hub().Node()); ok {
