@@ -1,0 +1,28 @@
+// Package bench is the client engine of the plezi load generator
+// (cmd/plezi-bench): websocket connections driven by epoll event loops, one
+// OS thread per loop and no goroutine per connection, with frames pre-masked
+// and pre-encoded once per loop.
+//
+// A run is split into workers. A Worker opens its share of the connections
+// (spread over several 127.0.0.x source addresses), reports progress, and
+// plays one scenario when told to start:
+//
+//	idle   hold connections open (S1)
+//	echo   one message in flight per connection, latency per round trip (S2)
+//	push   one sender, every connection receives; delivery latency (S3, S5)
+//	churn  connect and disconnect at a fixed rate, half of the handshakes
+//	       left unfinished (S6)
+//
+// Latencies come from a timestamp the sender writes into the first 8 bytes of
+// each payload: CLOCK_MONOTONIC nanoseconds, shared by every process on the
+// machine, so a receiver in another process computes the delivery latency
+// from its own clock. They are collected into a Histogram (log buckets, no
+// allocation per value).
+//
+// Goroutine rule: an Engine's loops own their connections; every exported
+// Engine method is safe to call from any goroutine and talks to the loops
+// through queued tasks.
+//
+// Memory lifetime: payloads handed to a scenario are valid only until the
+// callback returns (they point into the loop's read buffer).
+package bench

@@ -1,0 +1,135 @@
+// Command runall runs every benchmark scenario against every server in turn
+// and writes bench/RESULTS.md, bench/results.json and PNG charts in
+// bench/charts. The server is pinned to one core and the load generator to
+// the other (taskset); each run is repeated and reported as median and range.
+//
+//	bench/run.sh -quick      # ~2 minute smoke run
+//	bench/run.sh             # full suite, 3 repetitions
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config holds the flags.
+type config struct {
+	quick      bool
+	reps       int
+	only       string // comma-separated scenario ids
+	servers    string // comma-separated server names
+	root       string // repository root
+	out        string // where RESULTS.md and charts go
+	serverCPU  string
+	loadCPU    string
+	port       int
+	commandStr string
+}
+
+func main() {
+	var c config
+	flag.BoolVar(&c.quick, "quick", false, "smoke run: small sizes, short windows, 1 repetition (~2 minutes)")
+	flag.IntVar(&c.reps, "reps", 0, "repetitions per run (default 3, 1 with -quick)")
+	flag.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s5,s6); default all")
+	flag.StringVar(&c.servers, "servers", "", "comma-separated servers; default all")
+	flag.StringVar(&c.root, "root", "", "repository root (default: found from the working directory)")
+	flag.StringVar(&c.out, "out", "", "output folder (default ROOT/bench)")
+	flag.StringVar(&c.serverCPU, "server-cpu", "0", "taskset CPU list for the server")
+	flag.StringVar(&c.loadCPU, "load-cpu", "1", "taskset CPU list for the load generator")
+	flag.IntVar(&c.port, "port", 65001, "first server port (above the ephemeral range; one per run)")
+	flag.Parse()
+	c.commandStr = strings.TrimSpace("bench/run.sh " + strings.Join(os.Args[1:], " "))
+	if c.reps <= 0 {
+		c.reps = 3
+		if c.quick {
+			c.reps = 1
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := suite(ctx, &c); err != nil {
+		fmt.Fprintln(os.Stderr, "runall:", err)
+		os.Exit(1)
+	}
+}
+
+// suite builds the binaries, runs the matrix and writes the results.
+func suite(ctx context.Context, c *config) error {
+	var err error
+	if c.root == "" {
+		if c.root, err = findRoot(); err != nil {
+			return err
+		}
+	}
+	if c.out == "" {
+		c.out = filepath.Join(c.root, "bench")
+	}
+	dir, err := os.MkdirTemp("", "plezi-runall-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	svs, notes, err := build(c.root, dir)
+	if err != nil {
+		return err
+	}
+	svs = pick(svs, c.servers)
+	runs := pickRuns(plan(c.quick), c.only)
+	start := time.Now()
+	res := &results{started: start, load: loadavg(), cfg: c, notes: notes, servers: svs, runs: runs}
+	execute(ctx, c, dir, svs, runs, res)
+	res.elapsed = time.Since(start)
+	return res.write(c.out)
+}
+
+// findRoot walks up from the working directory to the main module's go.mod.
+func findRoot() (string, error) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module github.com/plezigo/plezi\n") {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("no github.com/plezigo/plezi go.mod above the working directory")
+		}
+		d = parent
+	}
+}
+
+func pick(svs []*server, names string) []*server {
+	if names == "" {
+		return svs
+	}
+	var out []*server
+	for _, s := range svs {
+		if strings.Contains(","+names+",", ","+s.name+",") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func pickRuns(runs []run, only string) []run {
+	if only == "" {
+		return runs
+	}
+	var out []run
+	for _, r := range runs {
+		if strings.Contains(","+only+",", ","+r.id+",") {
+			out = append(out, r)
+		}
+	}
+	return out
+}

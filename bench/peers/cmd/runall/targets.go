@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// targets checks the goals against the medians measured here.
+func (r *results) targets(b *bytes.Buffer) {
+	if !r.has("plezi") {
+		b.WriteString("## Targets\n\nplezi is not in this run, so its targets are not checked.\n\n")
+		return
+	}
+	b.WriteString("## Targets (server on one core)\n\n| target | run | plezi | reference | ratio | met |\n|---|---|---:|---:|---:|:---:|\n")
+	for _, ru := range r.runs {
+		switch ru.id {
+		case "s1":
+			r.target(b, "S1: RSS per idle conn ≤ 1.1× gnetws", ru, field("rss_per_conn"), "gnetws", false, 1.1)
+		case "s2":
+			best, name := r.bestPeer(ru, field("msgs_per_cpu_s"))
+			if name != "" {
+				r.targetVs(b, "S2: msgs per server CPU-s ≥ 1.2× best peer ("+name+")", ru, field("msgs_per_cpu_s"), best, true, 1.2)
+			}
+		case "s3":
+			r.target(b, "S3: CPU per delivery within 10% of rawloop", ru, field("cpu_us_per_msg"), "rawloop", false, 1.1)
+		}
+	}
+	b.WriteString("\n")
+}
+
+func (r *results) has(name string) bool {
+	for _, s := range r.servers {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// bestPeer is the highest median among the websocket peers (not raw floors).
+func (r *results) bestPeer(ru run, f func(report) float64) (float64, string) {
+	best, name := 0.0, ""
+	for _, s := range r.servers {
+		if s.name == "plezi" || s.raw {
+			continue
+		}
+		if st := summarize(r.reps(ru, s.name), f); st.n > 0 && st.med > best {
+			best, name = st.med, s.name
+		}
+	}
+	return best, name
+}
+
+func (r *results) target(b *bytes.Buffer, what string, ru run, f func(report) float64, ref string, higher bool, factor float64) {
+	st := summarize(r.reps(ru, ref), f)
+	if st.n == 0 {
+		return
+	}
+	r.targetVs(b, what, ru, f, st.med, higher, factor)
+}
+
+// targetVs writes one row: plezi's median against ref; higher says whether
+// plezi must be above factor×ref (else at most factor×ref).
+func (r *results) targetVs(b *bytes.Buffer, what string, ru run, f func(report) float64, ref float64, higher bool, factor float64) {
+	st := summarize(r.reps(ru, "plezi"), f)
+	if st.n == 0 || ref == 0 {
+		fmt.Fprintf(b, "| %s | %s | — | %.4g | — | no data |\n", what, ru.title, ref)
+		return
+	}
+	ratio := st.med / ref
+	met := ratio <= factor
+	if higher {
+		met = ratio >= factor
+	}
+	mark := "no"
+	if met {
+		mark = "yes"
+	}
+	fmt.Fprintf(b, "| %s | %s | %.4g | %.4g | %.2f× | %s |\n", what, ru.title, st.med, ref, ratio, mark)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/plezigo/plezi/bench"
+)
+
+// notYet is the status of the scenarios that need the Redis cluster broker.
+const notYet = "not yet available: needs the Redis cluster broker"
+
+// run plays one scenario and returns its report.
+func run(ctx context.Context, o options) (*Report, error) {
+	r := &Report{Scenario: o.scenario, Label: o.label, Addr: o.addr, Conns: o.conns, Payload: o.payload, Status: "ok"}
+	kind, err := scenarioKind(o.scenario)
+	if err != nil || kind == "" {
+		if err == nil {
+			r.Status = notYet
+		}
+		return r, err
+	}
+	if err = waitServer(ctx, o.addr, 10*time.Second); err != nil {
+		return nil, err
+	}
+	s := &session{o: o, r: r, kind: kind, srv: sampler{pid: o.pid, core: o.serverCore, addr: o.addr}, pr: newPrinter(o)}
+	s.before = s.srv.sample(ctx)
+	if s.ws, err = s.spawnAll(); err != nil {
+		quit(s.ws)
+		return nil, err
+	}
+	defer quit(s.ws)
+	return r, s.play(ctx)
+}
+
+// scenarioKind maps a scenario id to the engine scenario ("" = not available).
+func scenarioKind(id string) (string, error) {
+	switch id {
+	case "s1", bench.ScenarioIdle:
+		return bench.ScenarioIdle, nil
+	case "s2", bench.ScenarioEcho:
+		return bench.ScenarioEcho, nil
+	case "s3", "s5", bench.ScenarioPush:
+		return bench.ScenarioPush, nil
+	case "s6", bench.ScenarioChurn:
+		return bench.ScenarioChurn, nil
+	case "s4", "s7":
+		return "", nil
+	}
+	return "", fmt.Errorf("plezi-bench: unknown scenario %q", id)
+}
+
+// waitServer polls until addr accepts TCP connections.
+func waitServer(ctx context.Context, addr string, max time.Duration) error {
+	deadline := time.Now().Add(max)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("plezi-bench: server %s not reachable: %w", addr, err)
+		}
+		pause(ctx, 50*time.Millisecond) // the server is starting: nothing to wait on but time
+	}
+}
+
+// session is the state of one run in the parent process.
+type session struct {
+	o      options
+	r      *Report
+	kind   string
+	ws     []*worker
+	srv    sampler
+	pr     *printer
+	before serverSample
+}
+
+// configs splits the connections over worker processes.
+func (s *session) configs() []bench.Config {
+	o := s.o
+	base := bench.Config{
+		Scenario: s.kind, Addr: o.addr, Raw: o.raw, Payload: o.payload, Loops: o.loops,
+		Sources: sourceList(o.sources),
+	}
+	if s.o.scenario == "s5" {
+		base.SlowEvery = o.slowEvery
+	}
+	if s.kind == bench.ScenarioPush {
+		base.Rate, base.Count = o.rate, o.count
+		if o.rate <= 0 {
+			base.Rate = 1
+		} else {
+			base.Count = int(o.rate * o.duration.Seconds())
+		}
+	}
+	if s.kind == bench.ScenarioChurn {
+		base.ChurnRate, base.Duration = o.churnRate, o.duration
+		return []bench.Config{base}
+	}
+	var out []bench.Config
+	for at := 0; at < o.conns; at += o.perProc {
+		c := base
+		c.Base, c.Conns = at, min(o.perProc, o.conns-at)
+		c.Sender = at == 0 && s.kind == bench.ScenarioPush
+		out = append(out, c)
+	}
+	return out
+}
+
+func sourceList(n int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		out = append(out, "127.0.0."+strconv.Itoa(2+i))
+	}
+	return out
+}
+
+func (s *session) spawnAll() ([]*worker, error) {
+	var ws []*worker
+	for _, cfg := range s.configs() {
+		w, err := spawn(cfg)
+		if err != nil {
+			return ws, err
+		}
+		ws = append(ws, w)
+	}
+	s.r.Procs = len(ws)
+	return ws, nil
+}
+
+// play runs the phases of the scenario.
+func (s *session) play(ctx context.Context) error {
+	if s.kind != bench.ScenarioChurn {
+		s.waitUp(ctx)
+	}
+	var err error
+	switch s.kind {
+	case bench.ScenarioIdle:
+		err = s.idle(ctx)
+	case bench.ScenarioEcho:
+		err = s.echo(ctx)
+	case bench.ScenarioPush:
+		err = s.push(ctx)
+	case bench.ScenarioChurn:
+		err = s.churn(ctx)
+	}
+	s.pr.done()
+	return err
+}
+
+// waitUp polls until every connection opened or failed.
+func (s *session) waitUp(ctx context.Context) {
+	deadline := time.Now().Add(s.o.connectWait)
+	for ctx.Err() == nil {
+		p := sum(s.ws)
+		s.pr.show("connect", p)
+		if p.Settled(s.o.conns) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.r.Status = fmt.Sprintf("partial: %d of %d connections opened in %v", p.Up, s.o.conns, s.o.connectWait)
+			return
+		}
+		pause(ctx, 50*time.Millisecond)
+	}
+}
+
+// pause waits d or until ctx ends: the parent polls worker progress, which
+// arrives on its own schedule.
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// finish collects the workers' results into the report.
+func (s *session) finish() (*bench.Result, error) {
+	res, err := results(s.ws)
+	if err != nil {
+		return nil, err
+	}
+	s.r.counts(&res)
+	h, err := res.Histogram()
+	if err != nil {
+		return nil, err
+	}
+	s.r.latency(h)
+	return &res, nil
+}
