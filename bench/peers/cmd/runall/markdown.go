@@ -21,7 +21,10 @@ var titles = map[string]string{
 }
 
 // markdown renders RESULTS.md.
-func (r *results) markdown(charts []string) []byte {
+// analysis, when not empty, is bench/ANALYSIS.md: the hand-written reading
+// of the numbers (how close plezi is to each target and what stands
+// between), kept in RESULTS.md next to the tables it speaks of.
+func (r *results) markdown(charts []string, analysis []byte) []byte {
 	var b bytes.Buffer
 	w := func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }
 	w("# Benchmark results\n\n")
@@ -37,6 +40,11 @@ func (r *results) markdown(charts []string) []byte {
 	}
 	w("Servers: %s.\n\n", r.serverList())
 	r.targets(&b)
+	if len(analysis) > 0 {
+		w("## Where plezi stands (from bench/ANALYSIS.md, written by hand)\n\n")
+		b.Write(bytes.TrimSpace(analysis))
+		w("\n\n")
+	}
 	seen := map[string]bool{}
 	for _, ru := range r.runs {
 		if seen[ru.id] {

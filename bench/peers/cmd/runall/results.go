@@ -81,7 +81,8 @@ func (r *results) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "RESULTS.md"), r.markdown(charts), 0o644)
+	analysis, _ := os.ReadFile(filepath.Join(dir, "ANALYSIS.md")) // optional
+	return os.WriteFile(filepath.Join(dir, "RESULTS.md"), r.markdown(charts, analysis), 0o644)
 }
 
 // loadavg returns the 1, 5 and 15 minute load averages.

@@ -1,0 +1,32 @@
+#!/bin/sh
+# S7: N plezi nodes on one port (SO_REUSEPORT) sharing the local Redis, and
+# one broadcast scenario (plezi-bench s3) across all their connections: a
+# message sent on /push at one node reaches every /push connection of every
+# node (local fan-out + one Redis publish per node).
+#
+#   bench/s7.sh [nodes] [connections] [payload]     defaults: 4 60000 64
+#
+# A process may hold 20,000 open files here: keep connections/nodes below
+# about 19,000. The load generator splits its side over worker processes.
+set -e
+cd "$(dirname "$0")/.."
+NODES=${1:-4}
+CONNS=${2:-60000}
+PAYLOAD=${3:-64}
+PORT=65300
+[ "$(redis-cli -h 127.0.0.1 ping)" = PONG ] || { echo "s7: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+go build -o /tmp/s7-plezi ./cmd/plezi
+go build -o /tmp/s7-bench ./cmd/plezi-bench
+pids=""
+trap 'kill $pids 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+for i in $(seq 1 "$NODES"); do
+  PL_REDIS_URL=redis://127.0.0.1:6379/0 /tmp/s7-plezi -addr 127.0.0.1:$PORT -reuseport -loops 1 -quiet &
+  pids="$pids $!"
+done
+tries=0
+until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do
+  tries=$((tries + 1)); [ $tries -lt 100 ] || { echo "s7: nodes did not come up" >&2; exit 1; }
+  sleep 0.1
+done
+/tmp/s7-bench -addr 127.0.0.1:$PORT -scenario s3 -conns "$CONNS" -payload "$PAYLOAD" -count 5 \
+  -label "s7: $NODES nodes over Redis"
