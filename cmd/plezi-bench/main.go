@@ -6,7 +6,7 @@
 //	plezi-bench -addr 127.0.0.1:65001 -scenario s2 -conns 1000 -payload 64 -pid 1234
 //
 // Scenarios: s1 idle, s2 echo, s3 broadcast, s5 slow consumers, s6 churn;
-// s4 and s7 need the Redis cluster broker and report "not yet available".
+// s4 and s7 report "not yet available" (s7 runs with bench/s7.sh).
 package main
 
 import (

@@ -11,7 +11,7 @@ import (
 )
 
 // notYet is the status of the scenarios that need the Redis cluster broker.
-const notYet = "not yet available: needs the Redis cluster broker"
+const notYet = "not yet available: s4 needs a unicast trigger route; for s7 run bench/s7.sh"
 
 // run plays one scenario and returns its report.
 func run(ctx context.Context, o options) (*Report, error) {
