@@ -12,7 +12,6 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/plezigo/plezi/codec"
 	"github.com/plezigo/plezi/internal/event"
 )
 
@@ -367,5 +366,3 @@ func (c *Conn) noteAsync(identity string, n Note) {
 }
 
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-var _ = codec.NewPrepared

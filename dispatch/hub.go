@@ -14,7 +14,6 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/plezigo/plezi/codec"
 	"github.com/plezigo/plezi/internal/event"
 )
 
@@ -136,10 +135,7 @@ func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, err
 	if rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct {
 		return nil, ErrNotController
 	}
-	r, err := newRoute(pattern, f, opts)
-	if err != nil {
-		return nil, err
-	}
+	r := newRoute(pattern, f, opts)
 	r.typ = h.typeOf(rt)
 	if !r.autoSet {
 		r.auto = len(r.typ.events.Names()) > 0
@@ -283,9 +279,7 @@ func (h *Hub) Open(t Transport, route *Route, ctrl Controller, req *Request, loo
 // NewController makes a controller for route with its request, for
 // PreConnect before the connection exists.
 func (h *Hub) NewController(route *Route, req *Request) Controller {
-	ctrl := route.factory()
-	ctrl.socket().c = nil
-	return ctrl
+	return route.factory()
 }
 
 // PreConnect runs the controller's PreConnect (if any) with req. It returns
@@ -403,5 +397,3 @@ func (h *Hub) ShutdownAll() {
 		c.post(job{kind: jobFunc, fn: func() { c.t.Close(ws.StatusGoingAway, "server shutting down") }})
 	})
 }
-
-var _ = codec.NewPrepared

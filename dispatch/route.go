@@ -71,12 +71,12 @@ var reserved = func() map[string]bool {
 	return m
 }()
 
-func newRoute(pattern string, f Factory, opts []RouteOption) (*Route, error) {
+func newRoute(pattern string, f Factory, opts []RouteOption) *Route {
 	r := &Route{pattern: pattern, segs: splitPath(pattern), factory: f}
 	for _, o := range opts {
 		o(r)
 	}
-	return r, nil
+	return r
 }
 
 func splitPath(p string) []string {

@@ -11,9 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/panjf2000/gnet/v2"
-
 	"github.com/plezigo/plezi/codec"
 	"github.com/plezigo/plezi/dispatch"
 )
@@ -335,6 +332,3 @@ func serveFile(fsys fs.FS, name, ims string) Response {
 	}
 	return Response{ContentType: ct, Body: body, Header: hdr}
 }
-
-var _ = ws.OpText
-var _ = gnet.None
