@@ -22,6 +22,7 @@ var (
 	_ dispatch.PatternSubscriber = (*Redis)(nil)
 	_ dispatch.Identities        = (*Redis)(nil)
 	_ dispatch.NodeRegistry      = (*Redis)(nil)
+	_ dispatch.BatchPublisher    = (*Redis)(nil)
 )
 
 // RedisConfig configures a Redis broker. Zero values get defaults.
@@ -139,6 +140,26 @@ func (r *Redis) Publish(topic string, data []byte) error {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
 	defer cancel()
 	if err := r.c.Publish(ctx, r.key(topic), data).Err(); err != nil {
+		r.Errors.Add(1)
+		return fmt.Errorf("cluster: publish: %w", err)
+	}
+	return nil
+}
+
+// PublishBatch sends msgs in order in one pipelined round trip.
+func (r *Redis) PublishBatch(msgs []dispatch.Publication) error {
+	if len(msgs) == 1 {
+		return r.Publish(msgs[0].Topic, msgs[0].Data)
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
+	defer cancel()
+	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range msgs {
+			p.Publish(ctx, r.key(m.Topic), m.Data)
+		}
+		return nil
+	})
+	if err != nil {
 		r.Errors.Add(1)
 		return fmt.Errorf("cluster: publish: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -268,5 +269,47 @@ func TestUnicastToDeadNode(t *testing.T) {
 	_ = ca.WriteMessage(websocket.TextMessage, []byte(`{"event":"ucast","args":["`+idz+`"]}`))
 	if m := readMsg(t, ca); m != `{"event":"ufail","args":["`+idz+`","x"]}` {
 		t.Fatalf("got %s, want ufail", m)
+	}
+}
+
+// TestUnicastBurstBatched: a burst of unicasts to one remote node arrives
+// whole and in order, signed or not, and the publisher joined them into
+// fewer Redis messages and round trips than envelopes.
+func TestUnicastBurstBatched(t *testing.T) {
+	for _, secret := range []string{"", "s3cret"} {
+		t.Run("secret="+secret, func(t *testing.T) {
+			var b [6]byte
+			_, _ = rand.Read(b[:])
+			prefix := "plezitest-" + hex.EncodeToString(b[:])
+			a, z := startSigned(t, prefix, secret), startSigned(t, prefix, secret)
+			cz, idz := dialPeer(t, z, "")
+			deadline := time.Now().Add(5 * time.Second)
+			for !a.Unicast(idz, "ping") || readOrEmpty(cz) != `{"event":"ping"}` {
+				if time.Now().After(deadline) {
+					t.Fatal("unicast never crossed nodes")
+				}
+			}
+			st := a.Hub().Stats()
+			env0, msg0, rt0 := st.ClusterEnvelopes.Load(), st.ClusterMessages.Load(), st.ClusterRoundTrips.Load()
+			const n = 2000
+			for i := range n {
+				if !a.Unicast(idz, "n", i) {
+					t.Fatalf("unicast %d refused", i)
+				}
+			}
+			for i := range n {
+				if m, want := readMsg(t, cz), fmt.Sprintf(`{"event":"n","args":[%d]}`, i); m != want {
+					t.Fatalf("message %d: %s, want %s", i, m, want)
+				}
+			}
+			env, msgs, rts := st.ClusterEnvelopes.Load()-env0, st.ClusterMessages.Load()-msg0, st.ClusterRoundTrips.Load()-rt0
+			if env != n || msgs >= n || rts > msgs {
+				t.Fatalf("%d envelopes in %d messages and %d round trips; want %d envelopes joined", env, msgs, rts, n)
+			}
+			t.Logf("%d unicasts: %d Redis messages, %d round trips", n, msgs, rts)
+			if bad := z.Hub().Stats().BadEnvelopes.Load(); bad != 0 {
+				t.Fatalf("%d bad envelopes", bad)
+			}
+		})
 	}
 }

@@ -19,6 +19,19 @@ type Broker interface {
 	Subscribe(topic string, fn func(data []byte)) (cancel func(), err error)
 }
 
+// Publication is one message of a batch publish.
+type Publication struct {
+	Topic string
+	Data  []byte
+}
+
+// BatchPublisher is an optional Broker capability: publish several
+// messages in one round trip (a pipeline), in order. Data is not retained
+// after PublishBatch returns. The error, if any, is the first failure.
+type BatchPublisher interface {
+	PublishBatch(msgs []Publication) error
+}
+
 // PatternSubscriber is an optional Broker capability: glob subscriptions.
 type PatternSubscriber interface {
 	PSubscribe(pattern string, fn func(topic string, data []byte)) (cancel func(), err error)

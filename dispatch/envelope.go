@@ -16,6 +16,9 @@ import (
 //	uvarint num; data (the rest)
 const envVersion = 1
 
+// batchVersion opens a batch of envelopes (see appendBatch).
+const batchVersion = 2
+
 type envKind uint8
 
 const (
@@ -75,6 +78,46 @@ func parseEnvelope(b []byte, e *envelope) error {
 	return nil
 }
 
+// appendBatch starts a batch message after dst with first as its first
+// envelope. A batch is
+//
+//	batchVersion(1) { uvarint length; envelope }...
+//
+// and carries, in order, envelopes published to one topic in one round.
+func appendBatch(dst, first []byte) []byte {
+	dst = append(dst, batchVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(first)))
+	return append(dst, first...)
+}
+
+// eachEnvelope calls fn with every envelope of a published message: the
+// message itself, or each envelope of a batch. A malformed batch is
+// rejected whole before fn runs.
+func eachEnvelope(b []byte, fn func(env []byte)) error {
+	if len(b) == 0 || b[0] != batchVersion {
+		fn(b)
+		return nil
+	}
+	rest := b[1:]
+	if len(rest) == 0 {
+		return ErrBadEnvelope
+	}
+	for len(rest) > 0 {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || n == 0 || n > uint64(len(rest)-k) {
+			return ErrBadEnvelope
+		}
+		rest = rest[k+int(n):]
+	}
+	rest = b[1:]
+	for len(rest) > 0 {
+		n, k := binary.Uvarint(rest)
+		fn(rest[k : k+int(n)])
+		rest = rest[k+int(n):]
+	}
+	return nil
+}
+
 // sendRemote queues an envelope for the cluster; it never blocks the
 // caller (a full queue drops and counts).
 func (h *Hub) sendRemote(topic string, e envelope) { h.sendRemoteTo(topic, e, "", nil) }
@@ -87,9 +130,6 @@ func (h *Hub) sendRemoteTo(topic string, e envelope, node string, onDead func())
 	}
 	e.origin = h.node
 	data := appendEnvelope(nil, &e)
-	if h.cfg.Secret != nil {
-		data = appendMAC(data, h.cfg.Secret)
-	}
 	select {
 	case h.out <- outEnvelope{topic: topic, data: data, node: node, onDead: onDead}:
 	default:
@@ -97,38 +137,121 @@ func (h *Hub) sendRemoteTo(topic string, e envelope, node string, onDead func())
 	}
 }
 
+// Publisher batching: the publisher takes what is queued when it wakes (at
+// most maxBatchEnvelopes or about maxBatchBytes), joins consecutive
+// envelopes for the same topic into one batch message, and hands all the
+// messages to the broker at once (one pipelined round trip on Redis). It
+// never waits for more: at a low rate every envelope goes out alone and at
+// once; under load the batches grow with the queue.
+const (
+	maxBatchEnvelopes = 1024
+	maxBatchBytes     = 512 << 10
+)
+
 // publisher sends queued envelopes to the broker until the hub stops.
 func (h *Hub) publisher() {
 	defer h.wg.Done()
-	down := false
-	alive := newAliveCache(h.broker)
+	p := publisher{h: h, alive: newAliveCache(h.broker)}
+	p.batcher, _ = h.broker.(BatchPublisher)
 	for {
 		select {
 		case o := <-h.out:
-			if o.node != "" && !alive.check(o.node) {
-				if o.onDead != nil {
-					o.onDead() // counts
-				} else {
-					h.stats.UnicastFailed.Add(1)
+			p.add(o)
+			for n := 1; n < maxBatchEnvelopes && p.size < maxBatchBytes; n++ {
+				select {
+				case o = <-h.out:
+					p.add(o)
+					continue
+				default:
 				}
-				continue
+				break
 			}
-			err := h.broker.Publish(o.topic, o.data)
-			switch {
-			case err != nil && !down:
-				down = true
-				h.stats.PublishErrors.Add(1)
-				h.log.Warn("dispatch: cluster publish failing", "err", err)
-			case err != nil:
-				h.stats.PublishErrors.Add(1)
-			case down:
-				down = false
-				h.log.Info("dispatch: cluster publish recovered")
-			}
+			p.flush()
 		case <-h.stop:
 			return
 		}
 	}
+}
+
+// publisher is the state of the publisher goroutine.
+type publisher struct {
+	h       *Hub
+	alive   *aliveCache
+	batcher BatchPublisher
+	down    bool // the last publish failed (logged once per outage)
+
+	msgs  []Publication // messages of this round
+	count []int         // envelopes in each message
+	size  int
+}
+
+// add queues o for this round, joining it to the previous message when
+// both go to the same topic (order across topics is kept: only neighbours
+// join).
+func (p *publisher) add(o outEnvelope) {
+	if o.node != "" && !p.alive.check(o.node) {
+		if o.onDead != nil {
+			o.onDead() // counts
+		} else {
+			p.h.stats.UnicastFailed.Add(1)
+		}
+		return
+	}
+	p.size += len(o.data)
+	if n := len(p.msgs); n > 0 && p.msgs[n-1].Topic == o.topic {
+		last := &p.msgs[n-1]
+		if p.count[n-1] == 1 {
+			last.Data = appendBatch(nil, last.Data)
+		}
+		last.Data = binary.AppendUvarint(last.Data, uint64(len(o.data)))
+		last.Data = append(last.Data, o.data...)
+		p.count[n-1]++
+		return
+	}
+	p.msgs = append(p.msgs, Publication{Topic: o.topic, Data: o.data})
+	p.count = append(p.count, 1)
+}
+
+// flush signs and sends this round's messages, then resets.
+func (p *publisher) flush() {
+	h := p.h
+	if len(p.msgs) == 0 {
+		return
+	}
+	envelopes := 0
+	for i := range p.msgs {
+		envelopes += p.count[i]
+		if h.cfg.Secret != nil {
+			p.msgs[i].Data = appendMAC(p.msgs[i].Data, h.cfg.Secret)
+		}
+	}
+	var err error
+	if p.batcher != nil {
+		err = p.batcher.PublishBatch(p.msgs)
+		h.stats.ClusterRoundTrips.Add(1)
+	} else {
+		for _, m := range p.msgs {
+			if e := h.broker.Publish(m.Topic, m.Data); e != nil {
+				err = e
+			}
+			h.stats.ClusterRoundTrips.Add(1)
+		}
+	}
+	h.stats.ClusterEnvelopes.Add(int64(envelopes))
+	h.stats.ClusterMessages.Add(int64(len(p.msgs)))
+	switch {
+	case err != nil && !p.down:
+		p.down = true
+		h.stats.PublishErrors.Add(int64(envelopes))
+		h.log.Warn("dispatch: cluster publish failing", "err", err)
+	case err != nil:
+		h.stats.PublishErrors.Add(int64(envelopes))
+	case p.down:
+		p.down = false
+		h.log.Info("dispatch: cluster publish recovered")
+	}
+	clear(p.msgs)
+	p.msgs, p.count, p.size = p.msgs[:0], p.count[:0], 0
 }
 
 // onEnvelope handles one envelope from the broker.
@@ -150,6 +273,14 @@ func (h *Hub) handleEnvelope(b []byte, pub target) {
 			return
 		}
 	}
+	if err := eachEnvelope(b, func(env []byte) { h.handleOne(env, pub) }); err != nil {
+		h.stats.BadEnvelopes.Add(1)
+		h.log.Warn("dispatch: bad cluster batch", "err", err)
+	}
+}
+
+// handleOne handles one envelope of a published message.
+func (h *Hub) handleOne(b []byte, pub target) {
 	var e envelope
 	if err := parseEnvelope(b, &e); err != nil {
 		h.stats.BadEnvelopes.Add(1)

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
 )
@@ -104,6 +105,85 @@ func FuzzEnvelope(f *testing.F) {
 			if parseEnvelope(enc[:i], &got) == nil {
 				t.Fatalf("accepted a header cut at %d of %d", i, hdr)
 			}
+		}
+	})
+}
+
+// batchOf joins envelopes the way the publisher does.
+func batchOf(envs ...[]byte) []byte {
+	b := appendBatch(nil, envs[0])
+	for _, e := range envs[1:] {
+		b = binary.AppendUvarint(b, uint64(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	t.Parallel()
+	var envs [][]byte
+	for i := range envelopeTests {
+		envs = append(envs, appendEnvelope(nil, &envelopeTests[i]))
+	}
+	var got [][]byte
+	if err := eachEnvelope(batchOf(envs...), func(e []byte) { got = append(got, e) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(envs) {
+		t.Fatalf("%d envelopes out of %d", len(got), len(envs))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], envs[i]) {
+			t.Fatalf("envelope %d: %x, want %x", i, got[i], envs[i])
+		}
+	}
+	single := envs[2]
+	got = got[:0]
+	if err := eachEnvelope(single, func(e []byte) { got = append(got, e) }); err != nil || len(got) != 1 || !bytes.Equal(got[0], single) {
+		t.Fatalf("a lone envelope: %v %x", err, got)
+	}
+}
+
+func TestBatchErrors(t *testing.T) {
+	t.Parallel()
+	good := batchOf(appendEnvelope(nil, &envelopeTests[0]), appendEnvelope(nil, &envelopeTests[1]))
+	for name, b := range map[string][]byte{
+		"empty batch": {batchVersion},
+		"zero length": {batchVersion, 0},
+		"truncated":   good[:len(good)-1],
+		"overlong":    {batchVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1},
+		"varint cut":  {batchVersion, 0x80},
+	} {
+		calls := 0
+		if err := eachEnvelope(b, func([]byte) { calls++ }); !errors.Is(err, ErrBadEnvelope) || calls != 0 {
+			t.Errorf("%s: err %v after %d calls, want ErrBadEnvelope before any", name, err, calls)
+		}
+	}
+}
+
+// FuzzBatch checks that eachEnvelope never panics, never calls fn for a
+// batch it rejects, and that the envelopes it yields rebuild the batch.
+func FuzzBatch(f *testing.F) {
+	f.Add(batchOf(appendEnvelope(nil, &envelopeTests[0]), appendEnvelope(nil, &envelopeTests[3])))
+	f.Add([]byte{batchVersion, 1, 1})
+	f.Add([]byte{batchVersion})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got [][]byte
+		err := eachEnvelope(b, func(e []byte) { got = append(got, e) })
+		if err != nil {
+			if len(got) != 0 {
+				t.Fatalf("%x: rejected after %d envelopes", b, len(got))
+			}
+			return
+		}
+		if len(b) == 0 || b[0] != batchVersion {
+			if len(got) != 1 || !bytes.Equal(got[0], b) {
+				t.Fatalf("%x: not a batch, yet split", b)
+			}
+			return
+		}
+		if again := batchOf(got...); !bytes.Equal(again, b) {
+			t.Fatalf("%x: rebuilt as %x", b, again)
 		}
 	})
 }

@@ -33,6 +33,9 @@ type HubConfig struct {
 type Stats struct {
 	Delivered, Dropped, Panics, BadEvents, BadArgs, UnknownEvents atomic.Int64
 	UnicastFailed, PublishErrors, RemoteIn, BadEnvelopes          atomic.Int64
+	// Cluster output: envelopes handed to the broker, the messages they
+	// were joined into, and the broker calls (round trips) that sent them.
+	ClusterEnvelopes, ClusterMessages, ClusterRoundTrips atomic.Int64
 }
 
 // Hub owns routes, connections, fan-out and identities of one node.

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -145,5 +146,39 @@ func TestHTTPPipelining(t *testing.T) {
 		if resp.StatusCode != 200 || string(b) != want {
 			t.Fatalf("got %d %q, want %q", resp.StatusCode, b, want)
 		}
+	}
+}
+
+// TestDebugHandlers: /debug/stats answers the live counters and
+// /debug/heap the runtime's memory figures, both as JSON.
+func TestDebugHandlers(t *testing.T) {
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet, Loops: 1})
+	routes(s)
+	s.Handle("/debug/stats", s.DebugStats)
+	s.Handle("/debug/heap", server.DebugHeap)
+	n := run(t, s)
+	c := dial(t, n, "/peer")
+	c.ok(1, "add", 1, 2)
+	stats := func() map[string]int64 {
+		resp, body := get(t, "GET", "http://"+n.Addr()+"/debug/stats", nil)
+		var m map[string]int64
+		if err := json.Unmarshal([]byte(body), &m); err != nil || resp.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("stats %q (%s): %v", body, resp.Header.Get("Content-Type"), err)
+		}
+		return m
+	}
+	m := stats()
+	if m["upgrades"] != 1 || m["messages_in"] < 1 {
+		t.Fatalf("after one connection and one event: %v", m)
+	}
+	for _, k := range []string{"cluster_envelopes", "cluster_messages", "cluster_round_trips", "delivered"} {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("no %q in %v", k, m)
+		}
+	}
+	_, body := get(t, "GET", "http://"+n.Addr()+"/debug/heap", nil)
+	var h map[string]uint64
+	if err := json.Unmarshal([]byte(body), &h); err != nil || h["heap_inuse"] == 0 || h["goroutines"] == 0 {
+		t.Fatalf("heap %q: %v", body, err)
 	}
 }

@@ -497,3 +497,22 @@ func heapStats() []byte {
 func DebugHeap(*dispatch.Request, []byte) Response {
 	return Response{ContentType: "application/json", Body: heapStats()}
 }
+
+// DebugStats is an HTTP handler answering the server's and its hub's
+// counters as JSON (snake_case names), for dashboards and benchmarks.
+func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
+	st, h := &s.stats, s.hub.Stats()
+	b, _ := json.Marshal(map[string]int64{
+		"accepted": st.Accepted.Load(), "upgrades": st.Upgrades.Load(), "refused": st.Refused.Load(),
+		"protocol_errors": st.ProtocolErrors.Load(), "slow_consumers": st.SlowConsumers.Load(),
+		"handshake_timeouts": st.HandshakeTimeouts.Load(), "idle_timeouts": st.IdleTimeouts.Load(),
+		"panics": st.Panics.Load() + h.Panics.Load(), "messages_in": s.MessagesIn(),
+		"delivered": h.Delivered.Load(), "dropped": h.Dropped.Load(), "bad_events": h.BadEvents.Load(),
+		"bad_args": h.BadArgs.Load(), "unknown_events": h.UnknownEvents.Load(),
+		"unicast_failed": h.UnicastFailed.Load(), "publish_errors": h.PublishErrors.Load(),
+		"remote_in": h.RemoteIn.Load(), "bad_envelopes": h.BadEnvelopes.Load(),
+		"cluster_envelopes": h.ClusterEnvelopes.Load(), "cluster_messages": h.ClusterMessages.Load(),
+		"cluster_round_trips": h.ClusterRoundTrips.Load(),
+	})
+	return Response{ContentType: "application/json", Body: b}
+}

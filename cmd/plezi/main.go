@@ -55,7 +55,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.loops, "loops", int(envInt("PL_LOOPS", 0)), "event loops, 0 = GOMAXPROCS (PL_LOOPS)")
 	fs.BoolVar(&o.reusePort, "reuseport", envBool("PL_REUSEPORT"), "SO_REUSEPORT, for several processes on one port (PL_REUSEPORT)")
 	fs.BoolVar(&o.lockThread, "lock-thread", envBool("PL_LOCK_THREAD"), "pin each event loop to an OS thread (PL_LOCK_THREAD)")
-	fs.BoolVar(&o.debug, "debug", envBool("PL_DEBUG"), "serve /debug/heap (PL_DEBUG)")
+	fs.BoolVar(&o.debug, "debug", envBool("PL_DEBUG"), "serve /debug/heap and /debug/stats (PL_DEBUG)")
 	fs.BoolVar(&o.quiet, "quiet", envBool("PL_QUIET"), "log warnings only (PL_QUIET)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -95,6 +95,7 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	srv := newApp(cfg)
 	if o.debug {
 		srv.Handle("/debug/heap", server.DebugHeap)
+		srv.Handle("/debug/stats", srv.DebugStats)
 	}
 	if o.static != "" {
 		if err := srv.Static("/", o.static); err != nil {
