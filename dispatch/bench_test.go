@@ -55,7 +55,8 @@ func openN(h *dispatch.Hub, r *dispatch.Route, n int, s *sink) []*dispatch.Conn 
 	req := dispatch.NewRequest(&codec.Request{}, nil, nil)
 	cs := make([]*dispatch.Conn, n)
 	for i := range cs {
-		cs[i] = h.Open(s, r, new(Fan), req, 0)
+		cs[i] = new(dispatch.Conn)
+		h.Open(cs[i], s, r, new(Fan), req, 0)
 	}
 	return cs
 }

@@ -18,25 +18,64 @@ import (
 // Conn is dispatch's record of one websocket connection. The server drives
 // it with Open, Receive, Closed and Shutdown, all from the connection's event
 // loop; the rest of its state is reached through the controller's Socket.
+//
+// A Conn is small on purpose (an idle connection costs what it holds): the
+// server embeds it in its own connection record, the id is formatted when
+// asked for, the request is dropped once OnOpen has run (unless the route
+// keeps it), and channels and identities live in an extra record made on
+// first use.
 type Conn struct {
-	hub   *Hub
 	t     Transport
 	route *Route
-	typ   *ctype
 	ctrl  Controller
-	req   *Request
-	id    string
-	loop  int
+	req   atomic.Pointer[Request] // nil after OnOpen unless the route keeps it
+	x     atomic.Pointer[connExtra]
+	loop  int32
 	slot  int32
 	gen   uint32
-	shard *shard // nil for inline routes
 
 	closed atomic.Bool
 
-	typeIdx int32    // index in the loop set's byType list; guarded by loopSet.mu
-	chans   []string // channels and patterns; guarded by loopSet.mu
+	typeIdx int32 // index in the loop set's byType list; guarded by loopSet.mu
+}
 
-	ids []idState // identities; touched only in the connection's callbacks
+// connExtra is the state few connections need, made on first use.
+type connExtra struct {
+	chans []string  // channels and patterns; guarded by loopSet.mu
+	ids   []idState // identities; touched only in the connection's callbacks
+}
+
+// extra returns c's extra record, making it on first use. Concurrency-safe;
+// each field keeps its own rule.
+func (c *Conn) extra() *connExtra {
+	if x := c.x.Load(); x != nil {
+		return x
+	}
+	c.x.CompareAndSwap(nil, new(connExtra))
+	return c.x.Load()
+}
+
+// chans returns c's channels and patterns. Lock should be held.
+func (c *Conn) chans() []string {
+	if x := c.x.Load(); x != nil {
+		return x.chans
+	}
+	return nil
+}
+
+// hub is the connection's hub.
+func (c *Conn) hub() *Hub { return c.route.hub }
+
+// typ is the controller type.
+func (c *Conn) typ() *ctype { return c.route.typ }
+
+// shard is the connection's worker shard; nil for inline routes.
+func (c *Conn) shard() *shard {
+	if c.route.inline {
+		return nil
+	}
+	h := c.hub()
+	return h.shards[(uint(c.slot)*31+uint(c.loop)*7)%uint(len(h.shards))]
 }
 
 type idState struct {
@@ -45,7 +84,7 @@ type idState struct {
 }
 
 // ID returns the connection id.
-func (c *Conn) ID() string { return c.id }
+func (c *Conn) ID() string { return c.hub().makeID(int(c.loop), c.slot, c.gen) }
 
 // Controller returns the connection's controller.
 func (c *Conn) Controller() Controller { return c.ctrl }
@@ -59,13 +98,26 @@ func (c *Conn) Open() { c.run(job{kind: jobOpen}) }
 // Receive hands one complete message to the controller. data is valid until
 // Receive returns (it is copied for worker routes). Loop only.
 func (c *Conn) Receive(data []byte, binary bool) {
-	if c.shard == nil {
+	sh := c.shard()
+	if sh == nil {
 		c.handleMessage(data, binary)
 		return
 	}
 	buf := getBuf(len(data))
 	*buf = append((*buf)[:0], data...)
-	c.shard.push(job{c: c, kind: jobMessage, buf: buf, binary: binary})
+	sh.push(job{c: c, kind: jobMessage, buf: buf, binary: binary})
+}
+
+// releaseRequest drops the upgrade request after OnOpen, unless the route
+// keeps it or the client asked to resume mailboxes (RegisterAs may come
+// later and reads "_resume"). The connection's context only.
+func (c *Conn) releaseRequest() {
+	if c.route.keepReq {
+		return
+	}
+	if r := c.req.Load(); r != nil && !r.resume {
+		c.req.Store(nil)
+	}
 }
 
 // Closed unregisters the connection and runs OnClose. Loop only, once.
@@ -73,7 +125,7 @@ func (c *Conn) Closed(code int, reason string) {
 	if c.closed.Swap(true) {
 		return
 	}
-	c.hub.remove(c)
+	c.hub().remove(c)
 	c.run(job{kind: jobClose, code: code, reason: reason})
 }
 
@@ -84,31 +136,32 @@ func (c *Conn) Shutdown() { c.post(job{kind: jobShutdown}) }
 // goroutine: its worker shard, or its event loop for inline routes.
 func (c *Conn) post(j job) {
 	j.c = c
-	if c.shard == nil {
-		c.hub.loops.Run(c.loop, j.exec)
+	sh := c.shard()
+	if sh == nil {
+		c.hub().loops.Run(int(c.loop), j.exec)
 		return
 	}
-	c.shard.push(j)
+	sh.push(j)
 }
 
 // run executes j now (inline routes, on the loop) or queues it on the
 // connection's worker shard.
 func (c *Conn) run(j job) {
-	if c.shard == nil {
-		j.c = c
+	j.c = c
+	sh := c.shard()
+	if sh == nil {
 		j.exec()
 		return
 	}
-	j.c = c
-	c.shard.push(j)
+	sh.push(j)
 }
 
 // safe runs fn, turning a panic into a logged close with 1011.
 func (c *Conn) safe(what string, fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.hub.stats.Panics.Add(1)
-			c.hub.log.Error("dispatch: panic in controller", "what", what, "id", c.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.hub().stats.Panics.Add(1)
+			c.hub().log.Error("dispatch: panic in controller", "what", what, "id", c.ID(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			c.t.Close(ws.StatusInternalServerError, "internal error")
 		}
 	}()
@@ -122,7 +175,7 @@ func (c *Conn) handleMessage(data []byte, binary bool) {
 	}
 	h, ok := c.ctrl.(MessageHandler)
 	if !ok {
-		c.hub.stats.Dropped.Add(1)
+		c.hub().stats.Dropped.Add(1)
 		return
 	}
 	c.safe("OnMessage", func() { h.OnMessage(Message{Data: data, Binary: binary}) })
@@ -132,12 +185,12 @@ func (c *Conn) handleMessage(data []byte, binary bool) {
 func (c *Conn) handleEvent(data []byte) {
 	msg, err := event.Parse(data)
 	if err != nil {
-		c.hub.stats.BadEvents.Add(1)
+		c.hub().stats.BadEvents.Add(1)
 		c.sendText(event.AppendError(nil, nil, 400, "message is not a JSON event"))
 		c.t.Close(ws.StatusInvalidFramePayloadData, "not a JSON event")
 		return
 	}
-	m := c.typ.events.Lookup(msg.Name)
+	m := c.typ().events.Lookup(msg.Name)
 	if m == nil {
 		c.unknown(msg)
 		return
@@ -158,7 +211,7 @@ func (c *Conn) unknown(msg event.Message) {
 		}
 		return
 	}
-	c.hub.stats.UnknownEvents.Add(1)
+	c.hub().stats.UnknownEvents.Add(1)
 	if msg.EID != nil {
 		c.sendText(event.AppendError(nil, msg.EID, 404, "unknown event "+string(msg.Name)))
 	}
@@ -167,8 +220,8 @@ func (c *Conn) unknown(msg event.Message) {
 func (c *Conn) reply(eid []byte, res any, has bool, callErr, decErr error) {
 	switch {
 	case decErr != nil:
-		c.hub.stats.BadArgs.Add(1)
-		c.hub.log.Debug("dispatch: bad event arguments", "id", c.id, "err", decErr)
+		c.hub().stats.BadArgs.Add(1)
+		c.hub().log.Debug("dispatch: bad event arguments", "id", c.ID(), "err", decErr)
 		if eid != nil {
 			c.sendText(event.AppendError(nil, eid, 400, decErr.Error()))
 		}
@@ -214,19 +267,20 @@ func (c *Conn) emit(name string, args []any) error {
 
 // deliver gives a fan-out delivery to this connection from any goroutine.
 func (c *Conn) deliver(d *delivery) {
-	switch d.mode(c.typ) {
+	switch d.mode(c.typ()) {
 	case modeForward:
 		if !c.closed.Load() {
 			c.t.SendPrepared(d.frame)
 		}
 	case modeMethod, modeUnknown:
-		if c.shard == nil {
-			c.hub.loops.Run(c.loop, func() { c.invoke(d) })
+		sh := c.shard()
+		if sh == nil {
+			c.hub().loops.Run(int(c.loop), func() { c.invoke(d) })
 			return
 		}
-		c.shard.push(job{c: c, kind: jobDeliver, d: d})
+		sh.push(job{c: c, kind: jobDeliver, d: d})
 	default:
-		c.hub.stats.Dropped.Add(1)
+		c.hub().stats.Dropped.Add(1)
 	}
 }
 
@@ -235,17 +289,18 @@ func (c *Conn) deliverOnLoop(d *delivery) {
 	if c.closed.Load() || c == d.exclude {
 		return
 	}
-	switch d.mode(c.typ) {
+	switch d.mode(c.typ()) {
 	case modeForward:
 		c.t.SendOnLoop(d.frame)
 	case modeMethod, modeUnknown:
-		if c.shard == nil {
+		sh := c.shard()
+		if sh == nil {
 			c.invoke(d)
 			return
 		}
-		c.shard.push(job{c: c, kind: jobDeliver, d: d})
+		sh.push(job{c: c, kind: jobDeliver, d: d})
 	default:
-		c.hub.stats.Dropped.Add(1)
+		c.hub().stats.Dropped.Add(1)
 	}
 }
 
@@ -256,7 +311,7 @@ func (c *Conn) invoke(d *delivery) {
 		return
 	}
 	c.safe(d.name, func() {
-		if m := c.typ.events.Lookup(stringBytes(d.name)); m != nil {
+		if m := c.typ().events.Lookup(stringBytes(d.name)); m != nil {
 			var decErr error
 			if d.local != nil {
 				_, _, _, decErr = m.CallValues(reflect.ValueOf(c.ctrl), d.local)
@@ -264,8 +319,8 @@ func (c *Conn) invoke(d *delivery) {
 				_, _, _, decErr = m.Call(reflect.ValueOf(c.ctrl), event.ParseArgs(d.args))
 			}
 			if decErr != nil {
-				c.hub.stats.BadArgs.Add(1)
-				c.hub.log.Warn("dispatch: event arguments do not fit", "event", d.name, "id", c.id, "err", decErr)
+				c.hub().stats.BadArgs.Add(1)
+				c.hub().log.Warn("dispatch: event arguments do not fit", "event", d.name, "id", c.ID(), "err", decErr)
 			}
 			return
 		}
@@ -290,7 +345,8 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 		r.max = 1
 	}
 	after := c.resumeFrom(identity)
-	evict, backlog, err := c.hub.ids.Register(identity, c.id, r.lifetime, r.max, after)
+	id := c.ID()
+	evict, backlog, err := c.hub().ids.Register(identity, id, r.lifetime, r.max, after)
 	if err != nil {
 		return err
 	}
@@ -298,9 +354,9 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 	if st.last < after {
 		st.last = after
 	}
-	for _, id := range evict {
-		if id != c.id {
-			c.hub.closeID(id, 4009, "replaced")
+	for _, e := range evict {
+		if e != id {
+			c.hub().closeID(e, 4009, "replaced")
 		}
 	}
 	for _, n := range backlog {
@@ -312,7 +368,7 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 // resumeFrom reads the client's last seen notification id for identity from
 // the "_resume" query parameter (a JSON object of identity → id).
 func (c *Conn) resumeFrom(identity string) uint64 {
-	raw := c.req.Query("_resume")
+	raw := c.req.Load().Query(resumeParam)
 	if raw == "" {
 		return 0
 	}
@@ -324,13 +380,14 @@ func (c *Conn) resumeFrom(identity string) uint64 {
 }
 
 func (c *Conn) identity(name string) *idState {
-	for i := range c.ids {
-		if c.ids[i].name == name {
-			return &c.ids[i]
+	x := c.extra()
+	for i := range x.ids {
+		if x.ids[i].name == name {
+			return &x.ids[i]
 		}
 	}
-	c.ids = append(c.ids, idState{name: name})
-	return &c.ids[len(c.ids)-1]
+	x.ids = append(x.ids, idState{name: name})
+	return &x.ids[len(x.ids)-1]
 }
 
 // note delivers one mailbox entry at most once per connection, in the
@@ -345,10 +402,10 @@ func (c *Conn) note(identity string, n Note) {
 	if err != nil {
 		return
 	}
-	if m := c.typ.events.Lookup(msg.Name); m != nil {
+	if m := c.typ().events.Lookup(msg.Name); m != nil {
 		c.safe(string(msg.Name), func() {
 			if _, _, _, decErr := m.Call(reflect.ValueOf(c.ctrl), msg); decErr != nil {
-				c.hub.stats.BadArgs.Add(1)
+				c.hub().stats.BadArgs.Add(1)
 			}
 		})
 		return
@@ -358,11 +415,12 @@ func (c *Conn) note(identity string, n Note) {
 
 // noteAsync queues a mailbox delivery into the connection's context.
 func (c *Conn) noteAsync(identity string, n Note) {
-	if c.shard == nil {
-		c.hub.loops.Run(c.loop, func() { c.note(identity, n) })
+	sh := c.shard()
+	if sh == nil {
+		c.hub().loops.Run(int(c.loop), func() { c.note(identity, n) })
 		return
 	}
-	c.shard.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})
+	sh.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})
 }
 
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -187,7 +187,7 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 	c, local := h.lookup(id)
 	if local && c == nil {
 		if from != nil {
-			h.unicastFailed(from.id, id, name) // counts
+			h.unicastFailed(from.ID(), id, name) // counts
 		} else {
 			h.stats.UnicastFailed.Add(1)
 		}
@@ -208,7 +208,7 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 	}
 	sender := ""
 	if from != nil {
-		sender = from.id
+		sender = from.ID()
 	}
 	var onDead func()
 	if sender != "" {
@@ -271,7 +271,8 @@ func (h *Hub) subscribe(c *Conn, ch string, pattern bool) {
 	ls.mu.Lock()
 	joined := !c.closed.Load() && ls.join(c, ch)
 	if joined {
-		c.chans = append(c.chans, ch)
+		x := c.extra()
+		x.chans = append(x.chans, ch)
 	}
 	ls.mu.Unlock()
 	if joined {
@@ -287,9 +288,10 @@ func (h *Hub) unsubscribe(c *Conn, ch string) {
 		ch, left = "\x00"+ch, true
 	}
 	if left {
-		for i, x := range c.chans {
-			if x == ch {
-				c.chans = append(c.chans[:i], c.chans[i+1:]...)
+		x := c.extra()
+		for i, name := range x.chans {
+			if name == ch {
+				x.chans = append(x.chans[:i], x.chans[i+1:]...)
 				break
 			}
 		}
@@ -408,10 +410,11 @@ func (h *Hub) closeID(id string, code int, reason string) {
 // forgetIdentities unregisters a closed connection from its identities, on
 // a worker: the store may be remote, and inline routes run this on a loop.
 func (h *Hub) forgetIdentities(c *Conn) {
-	if len(c.ids) == 0 {
+	x := c.x.Load()
+	if x == nil || len(x.ids) == 0 {
 		return
 	}
-	ids, id := c.ids, c.id
+	ids, id := x.ids, c.ID()
 	h.Go(uint64(c.slot), func() {
 		for _, st := range ids {
 			if err := h.ids.Unregister(st.name, id); err != nil {

@@ -139,6 +139,7 @@ func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, err
 		return nil, ErrNotController
 	}
 	r := newRoute(pattern, f, opts)
+	r.hub = h
 	r.typ = h.typeOf(rt)
 	if !r.autoSet {
 		r.auto = len(r.typ.events.Names()) > 0
@@ -261,22 +262,19 @@ func (h *Hub) Stop() {
 	h.wg.Wait()
 }
 
-// Open registers a new connection of route on event loop loop, bound to t.
-// The controller must come from route's factory. Loop only.
-func (h *Hub) Open(t Transport, route *Route, ctrl Controller, req *Request, loop int) *Conn {
-	c := &Conn{hub: h, t: t, route: route, typ: route.typ, ctrl: ctrl, req: req, loop: loop}
+// Open registers c, a new connection of route on event loop loop, bound to
+// t; c is zero or unused (the server embeds it in its own record). The
+// controller must come from route's factory. Loop only.
+func (h *Hub) Open(c *Conn, t Transport, route *Route, ctrl Controller, req *Request, loop int) {
+	*c = Conn{t: t, route: route, ctrl: ctrl, loop: int32(loop)}
+	c.req.Store(req)
 	ctrl.socket().c = c
 	ls := h.sets[loop]
 	ls.mu.Lock()
 	// Every field is set before the lock is released: Each, lookup and
 	// fan-out find c through the loop set from other goroutines.
 	c.slot, c.gen = ls.add(c)
-	c.id = h.makeID(loop, c.slot, c.gen)
-	if !route.inline {
-		c.shard = h.shards[(uint(c.slot)*31+uint(loop)*7)%uint(len(h.shards))]
-	}
 	ls.mu.Unlock()
-	return c
 }
 
 // NewController makes a controller for route with its request, for
@@ -358,8 +356,10 @@ func (h *Hub) remove(c *Conn) {
 	ls := h.sets[c.loop]
 	ls.mu.Lock()
 	ls.del(c)
-	chans := c.chans
-	c.chans = nil
+	var chans []string
+	if x := c.x.Load(); x != nil {
+		chans, x.chans = x.chans, nil
+	}
 	ls.mu.Unlock()
 	for _, ch := range chans {
 		h.unrefChannel(ch)

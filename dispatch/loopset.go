@@ -35,11 +35,11 @@ func (ls *loopSet) add(c *Conn) (slot int32, gen uint32) {
 		ls.gens = append(ls.gens, 0)
 	}
 	ls.slots[slot] = c
-	for len(ls.byType) <= c.typ.idx {
+	for len(ls.byType) <= c.typ().idx {
 		ls.byType = append(ls.byType, nil)
 	}
-	c.typeIdx = int32(len(ls.byType[c.typ.idx]))
-	ls.byType[c.typ.idx] = append(ls.byType[c.typ.idx], c)
+	c.typeIdx = int32(len(ls.byType[c.typ().idx]))
+	ls.byType[c.typ().idx] = append(ls.byType[c.typ().idx], c)
 	ls.count.Add(1)
 	return slot, ls.gens[slot] & 0xFFFFFF
 }
@@ -52,14 +52,14 @@ func (ls *loopSet) del(c *Conn) {
 	ls.slots[c.slot] = nil
 	ls.gens[c.slot]++
 	ls.free = append(ls.free, c.slot)
-	list := ls.byType[c.typ.idx]
+	list := ls.byType[c.typ().idx]
 	last := len(list) - 1
 	moved := list[last]
 	list[c.typeIdx] = moved
 	moved.typeIdx = c.typeIdx
 	list[last] = nil
-	ls.byType[c.typ.idx] = list[:last]
-	for _, ch := range c.chans {
+	ls.byType[c.typ().idx] = list[:last]
+	for _, ch := range c.chans() {
 		ls.leave(c, ch)
 	}
 	ls.count.Add(-1)
@@ -170,7 +170,7 @@ func (ls *loopSet) collectChannel(dst []*Conn, tg target) []*Conn {
 // Lock should be held (c.chans).
 func firstPattern(c *Conn, channel string) string {
 	first, found := "", false
-	for _, ch := range c.chans {
+	for _, ch := range c.chans() {
 		if isPattern(ch) && (!found || ch[1:] < first) && MatchGlob(ch[1:], channel) {
 			first, found = ch[1:], true
 		}

@@ -10,11 +10,11 @@ import (
 	"github.com/plezigo/plezi/codec"
 )
 
-// Request is the HTTP request that opened a connection. It is kept for the
-// connection's lifetime as the bytes of its head alone, parsed again on the
-// first call that needs a header or the query (an idle connection keeps
-// ~150 bytes, not a parsed request). It is immutable and safe for
-// concurrent use.
+// Request is the HTTP request that opened a connection: the bytes of its
+// head, parsed again on the first call that needs a header or the query.
+// A connection holds it until OnOpen has run (for its whole life on a route
+// with KeepRequest). It is immutable and safe for concurrent use, and a nil
+// *Request answers every question with the zero value.
 type Request struct {
 	head   []byte // the request head; nil once parsed (raw holds it then)
 	params Params
@@ -22,7 +22,11 @@ type Request struct {
 	once   sync.Once
 	raw    *codec.Request // guarded by once
 	query  url.Values     // guarded by once
+	resume bool           // the query names resumeParam
 }
+
+// resumeParam is the query parameter a client resumes its mailboxes with.
+const resumeParam = "_resume"
 
 // Param is one path parameter.
 type Param struct{ Name, Value string }
@@ -33,7 +37,8 @@ type Params []Param
 // NewRequest keeps a copy of raw's head with the route parameters. raw may
 // be reused afterwards. It is for the server and for tests.
 func NewRequest(raw *codec.Request, remote net.Addr, params Params) *Request {
-	return &Request{head: bytes.Clone(raw.Head()), remote: remote, params: params}
+	return &Request{head: bytes.Clone(raw.Head()), remote: remote, params: params,
+		resume: bytes.Contains(raw.Query(), []byte(resumeParam))}
 }
 
 func (r *Request) parsed() *codec.Request {
@@ -47,10 +52,18 @@ func (r *Request) parsed() *codec.Request {
 }
 
 // Raw returns the parsed HTTP request. Its slices must not be modified.
-func (r *Request) Raw() *codec.Request { return r.parsed() }
+func (r *Request) Raw() *codec.Request {
+	if r == nil {
+		return nil
+	}
+	return r.parsed()
+}
 
 // Path returns the request path (percent-decoded when valid).
 func (r *Request) Path() string {
+	if r == nil {
+		return ""
+	}
 	p := string(r.parsed().Path())
 	if u, err := url.PathUnescape(p); err == nil {
 		return u
@@ -60,6 +73,9 @@ func (r *Request) Path() string {
 
 // Param returns the path parameter name (":room" in "/chat/:room").
 func (r *Request) Param(name string) string {
+	if r == nil {
+		return ""
+	}
 	for _, p := range r.params {
 		if p.Name == name {
 			return p.Value
@@ -73,15 +89,26 @@ func (r *Request) Query(name string) string { return r.QueryValues().Get(name) }
 
 // QueryValues returns all query parameters. The map must not be modified.
 func (r *Request) QueryValues() url.Values {
+	if r == nil {
+		return nil
+	}
 	r.parsed()
 	return r.query
 }
 
 // Header returns the first value of the header name (case-insensitive).
-func (r *Request) Header(name string) string { return string(r.parsed().Header(name)) }
+func (r *Request) Header(name string) string {
+	if r == nil {
+		return ""
+	}
+	return string(r.parsed().Header(name))
+}
 
 // Cookie returns the value of the cookie name, or "".
 func (r *Request) Cookie(name string) string {
+	if r == nil {
+		return ""
+	}
 	var found string
 	r.parsed().VisitHeaders(func(k, v []byte) bool {
 		if !strings.EqualFold(string(k), "Cookie") {
@@ -100,4 +127,9 @@ func (r *Request) Cookie(name string) string {
 }
 
 // RemoteAddr is the peer's address.
-func (r *Request) RemoteAddr() net.Addr { return r.remote }
+func (r *Request) RemoteAddr() net.Addr {
+	if r == nil {
+		return nil
+	}
+	return r.remote
+}

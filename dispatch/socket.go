@@ -47,7 +47,7 @@ func (s *Socket) ID() string {
 	if s.c == nil {
 		return ""
 	}
-	return s.c.id
+	return s.c.ID()
 }
 
 // Request returns the request that opened the connection.
@@ -55,7 +55,7 @@ func (s *Socket) Request() *Request {
 	if s.c == nil {
 		return nil
 	}
-	return s.c.req
+	return s.c.req.Load()
 }
 
 // Params returns the path parameter name.
@@ -96,52 +96,52 @@ func (s *Socket) CloseWith(code int, reason string) {
 }
 
 // Hub returns the hub the connection belongs to.
-func (s *Socket) Hub() *Hub { return s.c.hub }
+func (s *Socket) Hub() *Hub { return s.c.hub() }
 
 // Multicast delivers event to every connection of the app but this one.
 func (s *Socket) Multicast(event string, args ...any) {
-	s.c.hub.multicast(s.c, event, args)
+	s.c.hub().multicast(s.c, event, args)
 }
 
 // Broadcast delivers event to every connection of this controller type but
 // this one.
 func (s *Socket) Broadcast(event string, args ...any) {
-	s.c.hub.broadcast(s.c, s.c.typ.name, event, args)
+	s.c.hub().broadcast(s.c, s.c.typ().name, event, args)
 }
 
 // Unicast delivers event to the connection id. It returns false when the
 // target is known to be gone; a failure found later calls OnUnicastFailed.
 func (s *Socket) Unicast(id, event string, args ...any) bool {
-	return s.c.hub.unicast(s.c, id, event, args)
+	return s.c.hub().unicast(s.c, id, event, args)
 }
 
 // Subscribe adds the connection to channel: Publish writes to it as-is.
-func (s *Socket) Subscribe(channel string) { s.c.hub.subscribe(s.c, channel, false) }
+func (s *Socket) Subscribe(channel string) { s.c.hub().subscribe(s.c, channel, false) }
 
 // SubscribePattern subscribes to every channel matching a Redis-style glob.
-func (s *Socket) SubscribePattern(pattern string) { s.c.hub.subscribe(s.c, pattern, true) }
+func (s *Socket) SubscribePattern(pattern string) { s.c.hub().subscribe(s.c, pattern, true) }
 
 // Unsubscribe removes a channel or pattern subscription.
-func (s *Socket) Unsubscribe(channel string) { s.c.hub.unsubscribe(s.c, channel) }
+func (s *Socket) Unsubscribe(channel string) { s.c.hub().unsubscribe(s.c, channel) }
 
 // Publish writes text to every subscriber of channel, as a text frame.
-func (s *Socket) Publish(channel, text string) { s.c.hub.Publish(channel, text) }
+func (s *Socket) Publish(channel, text string) { s.c.hub().Publish(channel, text) }
 
 // PublishBinary writes b to every subscriber of channel, as a binary frame.
-func (s *Socket) PublishBinary(channel string, b []byte) { s.c.hub.PublishBinary(channel, b) }
+func (s *Socket) PublishBinary(channel string, b []byte) { s.c.hub().PublishBinary(channel, b) }
 
 // PublishEvent publishes the JSON event {"event":name,"args":[...]}.
 func (s *Socket) PublishEvent(channel, event string, args ...any) error {
-	return s.c.hub.PublishEvent(channel, event, args...)
+	return s.c.hub().PublishEvent(channel, event, args...)
 }
 
 // Notify delivers event to identity; false when it is not registered.
 func (s *Socket) Notify(identity, event string, args ...any) bool {
-	return s.c.hub.Notify(identity, event, args...)
+	return s.c.hub().Notify(identity, event, args...)
 }
 
 // Registered reports whether identity is registered and alive.
-func (s *Socket) Registered(identity string) bool { return s.c.hub.Registered(identity) }
+func (s *Socket) Registered(identity string) bool { return s.c.hub().Registered(identity) }
 
 // RegisterOption sets an identity registration's lifetime or connection cap.
 type RegisterOption func(*registration)

@@ -37,6 +37,7 @@ func (j *job) exec() {
 		if o, ok := c.ctrl.(Opener); ok && !c.closed.Load() {
 			c.safe("OnOpen", o.OnOpen)
 		}
+		c.releaseRequest()
 	case jobMessage:
 		if !c.closed.Load() {
 			c.handleMessage(*j.buf, j.binary)
@@ -46,7 +47,7 @@ func (j *job) exec() {
 		if cl, ok := c.ctrl.(Closer); ok {
 			c.safe("OnClose", func() { cl.OnClose(j.code, j.reason) })
 		}
-		c.hub.forgetIdentities(c)
+		c.hub().forgetIdentities(c)
 	case jobShutdown:
 		if s, ok := c.ctrl.(ShutdownHandler); ok && !c.closed.Load() {
 			c.safe("OnShutdown", s.OnShutdown)

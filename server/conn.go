@@ -23,30 +23,51 @@ const (
 	stateClosed
 )
 
-// conn is one TCP connection. Fields without a guard are loop-owned.
+// conn is one TCP connection and, once upgraded, its websocket: one
+// allocation with dispatch's record inside (an idle connection costs what
+// this struct is; keep it at 224 bytes, a size class — TestConnSize).
+// Fields without a guard are loop-owned.
 type conn struct {
-	gc    gnet.Conn
-	l     *loop
-	idx   int32 // index in l.conns
-	state state
+	gc   gnet.Conn
+	l    *loop
+	http *httpState // while speaking HTTP; nil once upgraded
+	dec  codec.Decoder
 
-	http     *httpState // while speaking HTTP; nil once upgraded
-	dec      codec.Decoder
-	enc      codec.Encoder
-	dc       *dispatch.Conn
 	lastRead int64 // unix nanos, coarse
 	lastPing int64
 	deadline int64 // handshake or closing deadline, unix nanos; 0 = none
-	counted  bool  // counted in Server.wsCount
 
-	mu   sync.Mutex
-	out  *[]byte // frames written inside an inline callback, flushed after it; guarded by mu
-	inCB bool    // guarded by mu: an inline callback runs on the loop
+	mu  sync.Mutex
+	out *[]byte // frames written inside an inline callback, flushed after it; guarded by mu
 
-	pendHead, pendTail int32 // deferred writes of the current drain (batch.go); loop-owned
+	idx                int32 // index in l.conns
+	pendHead, pendTail int32 // deferred writes of the current drain (batch.go)
+	flags              atomic.Uint32
 
-	staged atomic.Bool // out != nil; lets the loop skip mu on its own writes
-	gone   atomic.Bool // closed: Send and Close do nothing
+	enc     codec.Encoder
+	state   state
+	counted bool // counted in Server.wsCount
+	inCB    bool // guarded by mu: an inline callback runs on the loop
+	opened  bool // dc is registered (upgraded)
+
+	dc dispatch.Conn // dispatch's record
+}
+
+// flags bits.
+const (
+	flagStaged uint32 = 1 << iota // out != nil; lets the loop skip mu on its own writes
+	flagGone                      // closed: Send and Close do nothing
+)
+
+func (c *conn) isGone() bool { return c.flags.Load()&flagGone != 0 }
+func (c *conn) setGone()     { c.flags.Or(flagGone) }
+
+func (c *conn) setStaged(on bool) {
+	if on {
+		c.flags.Or(flagStaged)
+	} else {
+		c.flags.And(^flagStaged)
+	}
 }
 
 var _ dispatch.Transport = (*conn)(nil)
@@ -56,7 +77,7 @@ func putBuf(b *[]byte) { pool.Put(b) }
 // Send encodes a message for this connection and queues it.
 // Concurrency-safe; payload is not retained.
 func (c *conn) Send(op ws.OpCode, payload []byte) {
-	if c.gone.Load() {
+	if c.isGone() {
 		return
 	}
 	b := pool.Get(len(payload) + 14)
@@ -66,7 +87,7 @@ func (c *conn) Send(op ws.OpCode, payload []byte) {
 
 // SendPrepared queues a shared frame. Concurrency-safe.
 func (c *conn) SendPrepared(p *codec.Prepared) {
-	if c.gone.Load() {
+	if c.isGone() {
 		return
 	}
 	f := p.Frame(&c.enc)
@@ -89,7 +110,7 @@ func (c *conn) queue(b *[]byte) {
 			*c.out = append(*c.out, *b...)
 			pool.Put(b)
 		}
-		c.staged.Store(true)
+		c.setStaged(true)
 		c.mu.Unlock()
 		return
 	}
@@ -107,7 +128,7 @@ func (c *conn) inline(fn func()) {
 	c.mu.Lock()
 	c.inCB = false
 	c.mu.Unlock()
-	if c.staged.Load() {
+	if c.flags.Load()&flagStaged != 0 {
 		c.flush()
 	}
 }
@@ -117,7 +138,7 @@ func (c *conn) flush() {
 	c.mu.Lock()
 	b := c.out
 	c.out = nil
-	c.staged.Store(false)
+	c.setStaged(false)
 	c.mu.Unlock()
 	if b != nil {
 		c.write(b)
@@ -153,7 +174,7 @@ func (c *conn) SendOnLoop(p *codec.Prepared) {
 	c.checkOutbound()
 }
 
-func (c *conn) hasStaged() bool { return c.staged.Load() }
+func (c *conn) hasStaged() bool { return c.flags.Load()&flagStaged != 0 }
 
 // writeNow writes bytes from the loop now (control frames, HTTP
 // responses), after anything staged or deferred for c. b may be scratch.
@@ -181,7 +202,7 @@ func (c *conn) checkOutbound() {
 
 // Close sends a close frame and closes. Concurrency-safe, idempotent.
 func (c *conn) Close(code ws.StatusCode, reason string) {
-	if c.gone.Load() {
+	if c.isGone() {
 		return
 	}
 	c.l.submit(task{fn: func() { c.closeWith(code, reason) }})
@@ -220,13 +241,13 @@ func (c *conn) terminate(code ws.StatusCode, reason string) {
 		c.closed(int(code), reason)
 	}
 	c.state = stateClosed
-	c.gone.Store(true)
+	c.setGone()
 	_ = c.gc.Close()
 }
 
 // closed tells dispatch once. Loop only.
 func (c *conn) closed(code int, reason string) {
-	if c.dc != nil {
+	if c.opened {
 		c.dc.Closed(code, reason)
 	}
 	if c.counted {

@@ -101,7 +101,7 @@ func (c *conn) respond(status int, msg string, keepAlive bool, extra ...string) 
 // finish writes resp (no body for HEAD) and goes back to reading requests,
 // or closes. Loop only.
 func (c *conn) finish(resp Response, keepAlive, head bool) {
-	if c.state == stateClosed || c.gone.Load() {
+	if c.state == stateClosed || c.isGone() {
 		return
 	}
 	if resp.Status == 0 {
@@ -118,7 +118,7 @@ func (c *conn) finish(resp Response, keepAlive, head bool) {
 	_, _ = c.gc.Write(out)
 	if !keepAlive {
 		c.state = stateClosed
-		c.gone.Store(true)
+		c.setGone()
 		_ = c.gc.Close()
 		return
 	}
@@ -221,7 +221,7 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 // accept finishes an upgrade once PreConnect has run; raw is the parsed
 // request, untouched while the upgrade was pending. Loop only.
 func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.Controller, req *dispatch.Request, key []byte, status int, msg string) {
-	if c.state == stateClosed || c.gone.Load() {
+	if c.state == stateClosed || c.isGone() {
 		return
 	}
 	s := c.l.srv
@@ -256,7 +256,8 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 	c.deadline = 0
 	c.lastPing = c.l.now
 	c.dec.MaxMessage = s.cfg.MaxMessage
-	c.dc = s.hub.Open(c, route, ctrl, req, c.l.idx)
+	s.hub.Open(&c.dc, c, route, ctrl, req, c.l.idx)
+	c.opened = true
 	s.stats.Upgrades.Add(1)
 	if route.Inline() {
 		c.inline(c.dc.Open)

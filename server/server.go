@@ -376,7 +376,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	if !ok {
 		return gnet.None
 	}
-	c.gone.Store(true)
+	c.setGone()
 	if c.state == stateWS {
 		c.closed(1006, "")
 	} else if c.counted {
@@ -389,7 +389,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	if c.out != nil {
 		putBuf(c.out)
 		c.out = nil
-		c.staged.Store(false)
+		c.setStaged(false)
 	}
 	c.mu.Unlock()
 	gc.SetContext(nil)
@@ -432,7 +432,7 @@ func (l *loop) closeIdleHTTP() {
 	for i := len(l.conns) - 1; i >= 0; i-- {
 		if c := l.conns[i]; c.state == stateHTTP {
 			c.state = stateClosed
-			c.gone.Store(true)
+			c.setGone()
 			_ = c.gc.Close()
 		}
 	}
@@ -451,7 +451,7 @@ func (l *loop) sweep() {
 			if c.deadline != 0 && now > c.deadline {
 				l.srv.stats.HandshakeTimeouts.Add(1)
 				c.state = stateClosed
-				c.gone.Store(true)
+				c.setGone()
 				_ = c.gc.Close()
 			}
 		case stateWS:
@@ -466,7 +466,7 @@ func (l *loop) sweep() {
 		case stateClosing:
 			if now > c.deadline {
 				c.state = stateClosed
-				c.gone.Store(true)
+				c.setGone()
 				_ = c.gc.Close()
 			}
 		}

@@ -11,7 +11,7 @@ import (
 // writes are staged and flushed once for the whole batch: one write per
 // read, not one per message. Loop only, from OnTraffic.
 func (c *conn) readBatch() gnet.Action {
-	if c.dc == nil || !c.dc.Route().Inline() {
+	if !c.opened || !c.dc.Route().Inline() {
 		return c.readFrames()
 	}
 	var a gnet.Action
@@ -79,6 +79,6 @@ func (c *conn) onClose(ev *codec.Event) {
 		c.closed(int(code), string(ev.CloseReason))
 	}
 	c.state = stateClosed
-	c.gone.Store(true)
+	c.setGone()
 	_ = c.gc.Close()
 }
