@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -181,4 +183,25 @@ func TestDebugHandlers(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &h); err != nil || h["heap_inuse"] == 0 || h["goroutines"] == 0 {
 		t.Fatalf("heap %q: %v", body, err)
 	}
+}
+
+// TestRoutesFixedOnceRunning: Route after Run is refused with ErrStarted,
+// Handle after Run panics, a second Run fails, and the first keeps serving.
+func TestRoutesFixedOnceRunning(t *testing.T) {
+	n := start(t, server.Config{})
+	if err := n.Route("/late", func() dispatch.Controller { return new(Peer) }); !errors.Is(err, server.ErrStarted) {
+		t.Fatalf("Route after Run: %v", err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("Handle after Run did not panic")
+			}
+		}()
+		n.Handle("/late", server.DebugHeap)
+	}()
+	if err := n.Run(context.Background()); !errors.Is(err, server.ErrStarted) {
+		t.Fatalf("second Run: %v", err)
+	}
+	dial(t, n, "/peer").ok(1, "add", 1, 2)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -45,6 +46,7 @@ type Server struct {
 	bindMu sync.Mutex // guards binding gnet loops to loops[i]
 
 	handlers []httpRoute // set before Run
+	started  atomic.Bool // Run was called: routes and handlers are fixed
 
 	eng      gnet.Engine
 	addr     string
@@ -57,6 +59,10 @@ type Server struct {
 	maxOutbound int          // MaxOutbound, at least two maximal messages
 	closeBroker func() error // the broker New made, if any
 }
+
+// ErrStarted is returned by Route after Run was called, and by a second Run:
+// routes are fixed once the server runs.
+var ErrStarted = errors.New("server: already running; add routes before Run")
 
 // New makes a server from cfg, filling in defaults. With RedisURL set and
 // no Broker, Run connects to Redis (see cluster.NewRedis) before serving.
@@ -123,15 +129,23 @@ func (s *Server) Hub() *dispatch.Hub { return s.hub }
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
-// Route adds a websocket route (see dispatch.Hub.Route). Call before Run.
+// Route adds a websocket route (see dispatch.Hub.Route). Call before Run:
+// after it Route returns ErrStarted.
 func (s *Server) Route(pattern string, f dispatch.Factory, opts ...dispatch.RouteOption) error {
+	if s.started.Load() {
+		return ErrStarted
+	}
 	_, err := s.hub.Route(pattern, f, opts...)
 	return err
 }
 
 // Handle adds a plain HTTP handler for path, or for every path under a
-// pattern ending in "*". Handlers added first win. Call before Run.
+// pattern ending in "*". Handlers added first win. Call before Run: after
+// it Handle panics (the handler table is read without a lock).
 func (s *Server) Handle(pattern string, h Handler) {
+	if s.started.Load() {
+		panic("server: Handle " + pattern + " after Run")
+	}
 	r := httpRoute{prefix: pattern, exact: true, h: h}
 	if strings.HasSuffix(pattern, "*") {
 		r.prefix, r.exact = strings.TrimSuffix(pattern, "*"), false
@@ -214,6 +228,9 @@ func (s *Server) healthz(*dispatch.Request, []byte) Response {
 // connections are refused, every controller gets OnShutdown, every
 // websocket is closed with 1001 and flushed (bounded by ShutdownTimeout).
 func (s *Server) Run(ctx context.Context) error {
+	if s.started.Swap(true) {
+		return ErrStarted
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := s.connectRedis(); err != nil {
