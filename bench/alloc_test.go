@@ -17,6 +17,8 @@ func TestZeroAllocs(t *testing.T) {
 		{"Frame.Stamp", func() { _ = f.Stamp(Now()) }},
 		{"ParseHeader", func() { _, _, _ = ParseHeader(b) }},
 		{"StampOf", func() { _, _ = StampOf(b[6:]) }},
+		{"Frame.StampText", func() { _ = f.StampText(3, Now()) }},
+		{"TextStampOf", func() { _, _ = TextStampOf(b[6:]) }},
 		{"Now", func() { _ = Now() }},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,9 @@ const (
 	ScenarioEcho  = "echo"
 	ScenarioPush  = "push"
 	ScenarioChurn = "churn"
+	// ScenarioUnicast sends each message from one connection to another
+	// through the server's unicast route (S4, usually across two nodes).
+	ScenarioUnicast = "unicast"
 )
 
 // Config describes the connections of one Engine (one worker process) and the
@@ -15,13 +18,14 @@ const (
 // named in its comment.
 type Config struct {
 	Scenario string   `json:"scenario"`
-	Addr     string   `json:"addr"`              // server "ip:port" (IPv4)
-	Path     string   `json:"path"`              // upgrade path; default "/echo", "/push" for push
+	Addr     string   `json:"addr"`              // server "ip:port" (IPv4), when Addrs is empty
+	Addrs    []string `json:"addrs,omitempty"`   // servers: connection i dials Addrs[i%len(Addrs)]
+	Path     string   `json:"path"`              // upgrade path; default "/echo", "/push", "/unicast"
 	Raw      bool     `json:"raw,omitempty"`     // no handshake: raw TCP peers (frames as bytes)
 	Conns    int      `json:"conns"`             // connections of this engine (not churn)
 	Base     int      `json:"base"`              // global index of this engine's first connection
 	Sources  []string `json:"sources,omitempty"` // source IPv4 addresses, used round-robin
-	Payload  int      `json:"payload"`           // bytes per message; default 64, at least StampSize
+	Payload  int      `json:"payload"`           // bytes per message; default 64, at least StampSize (TextStampSize for unicast)
 	Loops    int      `json:"loops,omitempty"`   // event loops; default 1
 
 	// MaxPending bounds connects and handshakes in flight; default 256.
@@ -31,6 +35,9 @@ type Config struct {
 
 	// Push: the connection with global index 0 sends Count messages, Rate
 	// per second (default 1), each one delivered to every connection.
+	// Unicast: the engine sends Count messages, Rate per second, each from
+	// the next connection in turn to its partner on the next address (see
+	// Engine.Start); the server writes each to the partner alone.
 	Sender bool    `json:"sender,omitempty"`
 	Rate   float64 `json:"rate,omitempty"`
 	Count  int     `json:"count,omitempty"`
@@ -55,10 +62,17 @@ func (c Config) withDefaults() (Config, error) {
 		c.Payload = 64
 	}
 	if c.Path == "" {
-		c.Path = "/echo"
-		if c.Scenario == ScenarioPush {
+		switch c.Scenario {
+		case ScenarioPush:
 			c.Path = "/push"
+		case ScenarioUnicast:
+			c.Path = "/unicast"
+		default:
+			c.Path = "/echo"
 		}
+	}
+	if len(c.Addrs) == 0 {
+		c.Addrs = []string{c.Addr}
 	}
 	if c.Loops <= 0 {
 		c.Loops = 1
@@ -87,8 +101,10 @@ func (c Config) check() error {
 		return ErrConfig
 	case c.Scenario == ScenarioChurn && (c.ChurnRate <= 0 || c.Duration <= 0):
 		return ErrConfig
-	case c.Scenario != ScenarioIdle && c.Scenario != ScenarioEcho &&
-		c.Scenario != ScenarioPush && c.Scenario != ScenarioChurn:
+	case c.Scenario == ScenarioUnicast && (c.Payload < TextStampSize || c.Raw):
+		return ErrConfig
+	case c.Scenario != ScenarioIdle && c.Scenario != ScenarioEcho && c.Scenario != ScenarioPush &&
+		c.Scenario != ScenarioChurn && c.Scenario != ScenarioUnicast:
 		return ErrConfig
 	}
 	return nil

@@ -19,9 +19,12 @@ const (
 type conn struct {
 	fd    int
 	idx   int // global index
+	node  int // address index: the connection dials Config.Addrs[node]
 	state uint8
-	slow  bool // S5: does not read while the run lasts
-	half  bool // churn: sends half a handshake, then is reset
+	up    bool   // counted in Progress.Up (unicast: once its id arrived)
+	slow  bool   // S5: does not read while the run lasts
+	half  bool   // churn: sends half a handshake, then is reset
+	id    string // unicast: the id the server gave the connection
 	t0    int64
 	in    []byte // unparsed input (partial handshake or frame)
 	out   []byte // unwritten output
@@ -36,13 +39,14 @@ func (l *loop) open(idx int, half bool) {
 	if slow {
 		rcv = cfg.SlowRcvBuf
 	}
-	fd, err := dial(&l.dst, l.e.src[idx%len(l.e.src)], rcv)
+	node := idx % len(l.dsts)
+	fd, err := dial(&l.dsts[node], l.e.src[idx%len(l.e.src)], rcv)
 	if err != nil {
 		l.stats.connectErrs++
 		l.c.failed.Add(1)
 		return
 	}
-	c := &conn{fd: fd, idx: idx, state: stConnecting, slow: slow, half: half, t0: Now()}
+	c := &conn{fd: fd, idx: idx, node: node, state: stConnecting, slow: slow, half: half, t0: Now()}
 	for fd >= len(l.conns) {
 		l.conns = append(l.conns, make([]*conn, len(l.conns)+1024)...)
 	}
@@ -78,11 +82,11 @@ func (l *loop) writable(c *conn) bool {
 		c.state = stHandshake
 		l.mod(c, evIn)
 		l.halfSent(c)
-		return l.write(c, l.e.hs.partial)
+		return l.write(c, l.e.hss[c.node].partial)
 	default:
 		c.state = stHandshake
 		l.mod(c, evIn)
-		return l.write(c, l.e.hs.request)
+		return l.write(c, l.e.hss[c.node].request)
 	}
 }
 
@@ -127,7 +131,7 @@ func (l *loop) lost(c *conn, err error) {
 func (l *loop) feed(c *conn, data []byte) bool {
 	if c.state == stHandshake {
 		c.in = append(c.in, data...)
-		n, err := l.e.hs.checkResponse(c.in)
+		n, err := l.e.hss[c.node].checkResponse(c.in)
 		if err != nil {
 			l.stats.handshakeErrs++
 			l.fail(c)
@@ -240,11 +244,11 @@ func (l *loop) interest(c *conn) uint32 {
 	return evIn
 }
 
-// opened1 marks c upgraded and hands it to the scenario.
+// opened1 marks c upgraded and, but for unicast (which waits for the
+// connection's id, see gotID), ready.
 func (l *loop) opened1(c *conn) {
 	c.state = stOpen
 	l.pending--
-	l.c.up.Add(1)
 	if c.slow {
 		l.stats.slow++
 		l.mod(c, l.interest(c))
@@ -252,8 +256,17 @@ func (l *loop) opened1(c *conn) {
 	if c.idx == 0 && l.e.cfg.Sender {
 		l.sender = c
 	}
-	l.onOpen(c)
+	if l.e.cfg.Scenario != ScenarioUnicast {
+		l.ready(c)
+	}
 	l.fillConnects()
+}
+
+// ready counts c up and hands it to the scenario.
+func (l *loop) ready(c *conn) {
+	c.up = true
+	l.c.up.Add(1)
+	l.onOpen(c)
 }
 
 // fail closes a connection that never opened.
@@ -275,7 +288,11 @@ func (l *loop) serverClosed(c *conn) {
 	if c.slow {
 		l.stats.slowClosed++
 	}
-	l.c.closed.Add(1)
+	if c.up {
+		l.c.closed.Add(1)
+	} else {
+		l.c.failed.Add(1) // unicast: closed before it learnt its id
+	}
 	if c == l.sender {
 		l.sender = nil
 	}
@@ -292,9 +309,10 @@ func (l *loop) release(c *conn, rst bool) {
 	closeFD(c.fd, rst)
 }
 
-// handshakeTimeout fails c when it is still not upgraded at its deadline.
+// handshakeTimeout fails c when it is still not upgraded (or, for unicast,
+// still without its id) at its deadline.
 func (l *loop) handshakeTimeout(c *conn) {
-	if c.state == stConnecting || (c.state == stHandshake && !c.half) {
+	if c.state == stConnecting || (c.state == stHandshake && !c.half) || (c.state == stOpen && !c.up) {
 		l.stats.timeouts++
 		l.fail(c)
 	}

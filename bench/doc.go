@@ -7,17 +7,20 @@
 // (spread over several 127.0.0.x source addresses), reports progress, and
 // plays one scenario when told to start:
 //
-//	idle   hold connections open (S1)
-//	echo   one message in flight per connection, latency per round trip (S2)
-//	push   one sender, every connection receives; delivery latency (S3, S5)
-//	churn  connect and disconnect at a fixed rate, half of the handshakes
-//	       left unfinished (S6)
+//	idle     hold connections open (S1)
+//	echo     one message in flight per connection, latency per round trip (S2)
+//	push     one sender, every connection receives; delivery latency (S3, S5)
+//	churn    connect and disconnect at a fixed rate, half of the handshakes
+//	         left unfinished (S6)
+//	unicast  connections on two nodes (Config.Addrs) send to each other at a
+//	         fixed rate through the server's unicast route (S4)
 //
 // Latencies come from a timestamp the sender writes into the first 8 bytes of
-// each payload: CLOCK_MONOTONIC nanoseconds, shared by every process on the
-// machine, so a receiver in another process computes the delivery latency
-// from its own clock. They are collected into a Histogram (log buckets, no
-// allocation per value).
+// each payload (16 hex digits at the start of a unicast text payload):
+// CLOCK_MONOTONIC nanoseconds, shared by every process on the machine, so a
+// receiver in another process computes the delivery latency from its own
+// clock. They are collected into a Histogram (log buckets, no allocation
+// per value).
 //
 // Goroutine rule: an Engine's loops own their connections; every exported
 // Engine method is safe to call from any goroutine and talks to the loops

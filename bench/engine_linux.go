@@ -13,9 +13,9 @@ import (
 // Every method is safe from any goroutine.
 type Engine struct {
 	cfg   Config
-	dst   *unix.SockaddrInet4
+	dsts  []*unix.SockaddrInet4 // by address index (Config.Addrs)
+	hss   []*handshake          // by address index
 	src   [][4]byte
-	hs    *handshake
 	loops []*loop
 	wg    sync.WaitGroup
 
@@ -32,13 +32,18 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg}
-	if e.dst, err = sockaddr(cfg.Addr); err != nil {
-		return nil, err
+	for _, a := range cfg.Addrs {
+		dst, err := sockaddr(a)
+		if err != nil {
+			return nil, err
+		}
+		hs, err := newHandshake(a, cfg.Path)
+		if err != nil {
+			return nil, err
+		}
+		e.dsts, e.hss = append(e.dsts, dst), append(e.hss, hs)
 	}
 	if e.src, err = sources(cfg.Sources); err != nil {
-		return nil, err
-	}
-	if e.hs, err = newHandshake(cfg.Addr, cfg.Path); err != nil {
 		return nil, err
 	}
 	for i := 0; i < cfg.Loops; i++ {
@@ -114,8 +119,12 @@ func (e *Engine) WaitSettled(ctx context.Context) error {
 
 // Start begins the measured window: echo sends, churn starts connecting,
 // and the push sender starts once every loop counts messages. A push run
-// split over several engines must start the sender's engine last.
+// split over several engines must start the sender's engine last. Unicast
+// first pairs the connections that are up (see pair), then sends.
 func (e *Engine) Start() {
+	if e.cfg.Scenario == ScenarioUnicast {
+		e.pair()
+	}
 	e.each(func(l *loop) { l.start() })
 	e.each(func(l *loop) { l.startSending() })
 }

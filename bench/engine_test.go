@@ -253,6 +253,9 @@ func TestConfigErrors(t *testing.T) {
 		{Scenario: ScenarioEcho, Addr: "127.0.0.1:1", Payload: 4},
 		{Scenario: ScenarioChurn, Addr: "127.0.0.1:1"},
 		{Scenario: ScenarioEcho, Addr: "127.0.0.1:1", Sources: []string{"::1"}},
+		{Scenario: ScenarioUnicast, Addr: "127.0.0.1:1", Payload: 12},
+		{Scenario: ScenarioUnicast, Addr: "127.0.0.1:1", Raw: true},
+		{Scenario: ScenarioUnicast, Addrs: []string{"127.0.0.1:1", "localhost:2"}},
 	} {
 		if _, err := NewEngine(cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: err %v, want ErrConfig", cfg, err)

@@ -13,4 +13,5 @@ const (
 	ErrClosed        Error = "bench: engine closed"
 	ErrConfig        Error = "bench: bad configuration"
 	ErrPayloadSize   Error = "bench: payload shorter than a timestamp"
+	ErrNoStats       Error = "bench: the server has no such debug endpoint"
 )

@@ -64,6 +64,30 @@ func (f *Frame) Stamp(ts int64) error {
 	return nil
 }
 
+// TextStampSize is the number of payload bytes that carry the send
+// timestamp in a text message (unicast): 16 lowercase hex digits, valid
+// UTF-8 and a plain JSON string on the server's side.
+const TextStampSize = 16
+
+// StampText writes ts as TextStampSize lowercase hex digits (masked) at
+// payload offset at. It returns ErrPayloadSize when they do not fit.
+func (f *Frame) StampText(at int, ts int64) error {
+	if at < 0 || len(f.b)-f.off-at < TextStampSize {
+		return ErrPayloadSize
+	}
+	p := f.b[f.off+at : f.off+at+TextStampSize]
+	const digits = "0123456789abcdef"
+	u := uint64(ts)
+	for i := TextStampSize - 1; i >= 0; i-- {
+		p[i] = digits[u&15]
+		u >>= 4
+	}
+	if f.mask != [4]byte{} {
+		maskBytes(p, f.mask, at)
+	}
+	return nil
+}
+
 // AppendHeader appends a final-frame header for a payload of n bytes. It
 // writes only to dst: safe from any goroutine, no allocation when dst has room.
 func AppendHeader(dst []byte, op byte, n int, masked bool, mask [4]byte) []byte {
@@ -158,4 +182,25 @@ func StampOf(payload []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(binary.LittleEndian.Uint64(payload)), true
+}
+
+// TextStampOf returns the timestamp in the first TextStampSize bytes of an
+// unmasked text payload (see StampText), or false when they are missing or
+// not lowercase hex. Pure: safe from any goroutine.
+func TextStampOf(payload []byte) (int64, bool) {
+	if len(payload) < TextStampSize {
+		return 0, false
+	}
+	var u uint64
+	for _, b := range payload[:TextStampSize] {
+		switch {
+		case '0' <= b && b <= '9':
+			u = u<<4 | uint64(b-'0')
+		case 'a' <= b && b <= 'f':
+			u = u<<4 | uint64(b-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return int64(u), true
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gobwas/ws"
@@ -53,6 +54,41 @@ func TestFrameUnmaskedRaw(t *testing.T) {
 	}
 	if err := NewFrame(OpBinary, make([]byte, 4), [4]byte{9, 9, 9, 9}).Stamp(1); err != ErrPayloadSize {
 		t.Fatalf("short payload: %v", err)
+	}
+}
+
+// TestFrameStampText: a text stamp after an id prefix (the unicast frame)
+// reads back through gobwas/ws, at every mask alignment.
+func TestFrameStampText(t *testing.T) {
+	t.Parallel()
+	for _, prefix := range []string{"", "a ", "ab ", "abc ", "n1-ff0000000001 "} {
+		payload := []byte(prefix + strings.Repeat("x", 40))
+		f := NewFrame(OpText, payload, [4]byte{5, 6, 7, 8})
+		for _, ts := range []int64{0, 1, 0x0123456789abcdef, 1<<63 - 1} {
+			if err := f.StampText(len(prefix), ts); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ws.ReadFrame(bytes.NewReader(f.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = ws.UnmaskFrameInPlace(got)
+			p := got.Payload
+			if !bytes.HasPrefix(p, []byte(prefix)) || !bytes.HasSuffix(p, []byte(strings.Repeat("x", 40-TextStampSize))) {
+				t.Fatalf("prefix %q: payload %q", prefix, p)
+			}
+			if stamp, ok := TextStampOf(p[len(prefix):]); !ok || stamp != ts {
+				t.Fatalf("prefix %q: stamp %x %v, want %x", prefix, stamp, ok, ts)
+			}
+		}
+	}
+	if err := NewFrame(OpText, make([]byte, 20), [4]byte{}).StampText(5, 1); err != ErrPayloadSize {
+		t.Fatalf("stamp past the end: %v", err)
+	}
+	for _, bad := range []string{"", "0123456789abcde", "0123456789abcdeX", "0123456789ABCDEF"} {
+		if _, ok := TextStampOf([]byte(bad)); ok {
+			t.Errorf("TextStampOf(%q) ok", bad)
+		}
 	}
 }
 

@@ -33,8 +33,8 @@ type loop struct {
 
 	c counters
 
-	dst     unix.SockaddrInet4 // the loop's copy: Connect writes into it
-	conns   []*conn            // by fd
+	dsts    []unix.SockaddrInet4 // the loop's copies of Engine.dsts: Connect writes into them
+	conns   []*conn              // by fd
 	buf     []byte
 	hist    Histogram
 	tmpl    *Frame // the data frame this loop sends, stamped per send
@@ -52,6 +52,7 @@ type loop struct {
 	sender           *conn
 	nextSend         int64
 	churn            churnState
+	uni              unicastState
 }
 
 // loopStats are loop-owned figures reported in a Result.
@@ -60,6 +61,7 @@ type loopStats struct {
 	slow, slowClosed, serverClosed               int64
 	halfDone, fullDone, stalls                   int64
 	span                                         int64 // churn: start to last connect, ns
+	sendSpan                                     int64 // unicast: start to last send, ns
 }
 
 func newLoop(e *Engine, id, want int) (*loop, error) {
@@ -78,8 +80,10 @@ func newLoop(e *Engine, id, want int) (*loop, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	l := &loop{e: e, id: id, epfd: epfd, evfd: evfd, want: want, buf: make([]byte, readBufSize),
-		dst: unix.SockaddrInet4{Port: e.dst.Port, Addr: e.dst.Addr}}
+	l := &loop{e: e, id: id, epfd: epfd, evfd: evfd, want: want, buf: make([]byte, readBufSize)}
+	for _, d := range e.dsts {
+		l.dsts = append(l.dsts, unix.SockaddrInet4{Port: d.Port, Addr: d.Addr})
+	}
 	l.tmpl = NewFrame(OpBinary, make([]byte, e.cfg.Payload), e.mask())
 	l.closing = newCloseFrame(e.mask())
 	return l, nil
@@ -134,7 +138,7 @@ func (l *loop) run(done *sync.WaitGroup) {
 
 // timeoutMs is 1 ms while a timer-driven job runs, else 50 ms.
 func (l *loop) timeoutMs() int {
-	if l.sender != nil && l.sending && !l.stopped || l.churn.active {
+	if l.sender != nil && l.sending && !l.stopped || l.churn.active || l.uni.active {
 		return 1
 	}
 	return 50
@@ -157,7 +161,8 @@ func (l *loop) event(fd int, ev uint32) {
 	}
 }
 
-// tick runs timers: handshake deadlines, the push sender, churn pacing.
+// tick runs timers: handshake deadlines, the push sender, churn and
+// unicast pacing.
 func (l *loop) tick(now int64) {
 	l.timeouts.expire(now, l.handshakeTimeout)
 	if l.sender != nil {
@@ -165,6 +170,9 @@ func (l *loop) tick(now int64) {
 	}
 	if l.churn.active {
 		l.churnTick(now)
+	}
+	if l.uni.active {
+		l.unicastTick(now)
 	}
 }
 

@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times (fixed at 100 on
@@ -163,20 +160,5 @@ type Heap struct {
 // connection closed after the answer). Safe from any goroutine.
 func FetchHeap(ctx context.Context, addr string) (Heap, error) {
 	var h Heap
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/heap", nil)
-	if err != nil {
-		return h, err
-	}
-	req.Close = true
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return h, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return h, ErrProtocol
-	}
-	return h, json.NewDecoder(resp.Body).Decode(&h)
+	return h, getJSON(ctx, addr, "/debug/heap", &h)
 }

@@ -21,7 +21,8 @@ type Result struct {
 	HalfDone      int64 `json:"half_done"`
 	FullDone      int64 `json:"full_done"`
 	Stalls        int64 `json:"stalls"`
-	ChurnSpan     int64 `json:"churn_span_ns"` // churn: start to the last connect
+	ChurnSpan     int64 `json:"churn_span_ns"`          // churn: start to the last connect
+	SendSpan      int64 `json:"send_span_ns,omitempty"` // unicast: start to the last send
 }
 
 func (r *Result) add(s *loopStats) {
@@ -36,6 +37,7 @@ func (r *Result) add(s *loopStats) {
 	r.FullDone += s.fullDone
 	r.Stalls += s.stalls
 	r.ChurnSpan = max(r.ChurnSpan, s.span)
+	r.SendSpan = max(r.SendSpan, s.sendSpan)
 }
 
 // Merge adds o's counts into r (results of several workers). Not safe for
@@ -57,7 +59,7 @@ func (r *Result) Merge(o *Result) error {
 	r.Sent += o.Sent
 	r.Bytes += o.Bytes
 	r.add(&loopStats{o.ConnectErrs, o.HandshakeErrs, o.Timeouts, o.Resets,
-		o.Slow, o.SlowClosed, o.ServerClosed, o.HalfDone, o.FullDone, o.Stalls, o.ChurnSpan})
+		o.Slow, o.SlowClosed, o.ServerClosed, o.HalfDone, o.FullDone, o.Stalls, o.ChurnSpan, o.SendSpan})
 	r.Hist = hist
 	return nil
 }

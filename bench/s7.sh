@@ -1,13 +1,15 @@
 #!/bin/sh
 # S7: N plezi nodes on one port (SO_REUSEPORT) sharing the local Redis, and
-# one broadcast scenario (plezi-bench s3) across all their connections: a
-# message sent on /push at one node reaches every /push connection of every
-# node (local fan-out + one Redis publish per node).
+# one broadcast scenario (plezi-bench s7, which is s3) across all their
+# connections: a message sent on /push at one node reaches every /push
+# connection of every node (local fan-out + one Redis publish per node).
 #
 #   bench/s7.sh [nodes] [connections] [payload]     defaults: 4 60000 64
 #
-# A process may hold 20,000 open files here: keep connections/nodes below
-# about 19,000. The load generator splits its side over worker processes.
+# A shortcut with any size: the suite runs S7 too (bench/run.sh -only s7,
+# pinned, repeated, into RESULTS.md). A process may hold 20,000 open files
+# here: keep connections/nodes below about 19,000. The load generator
+# splits its side over worker processes.
 set -e
 cd "$(dirname "$0")/.."
 NODES=${1:-4}
@@ -28,5 +30,5 @@ until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do
   tries=$((tries + 1)); [ $tries -lt 100 ] || { echo "s7: nodes did not come up" >&2; exit 1; }
   sleep 0.1
 done
-/tmp/s7-bench -addr 127.0.0.1:$PORT -scenario s3 -conns "$CONNS" -payload "$PAYLOAD" -count 5 \
-  -label "s7: $NODES nodes over Redis"
+/tmp/s7-bench -addr 127.0.0.1:$PORT -scenario s7 -conns "$CONNS" -payload "$PAYLOAD" -count 5 \
+  -pid "$(echo $pids | tr ' ' ',')" -label "$NODES nodes over Redis"

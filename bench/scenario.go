@@ -19,10 +19,18 @@ func (l *loop) onFailed(c *conn) {
 
 // message handles one data message; p is valid until it returns.
 func (l *loop) message(c *conn, p []byte) {
+	if !c.up {
+		l.gotID(c, p) // unicast: the first message is the connection's id
+		return
+	}
 	if !l.started || l.stopped || c.slow {
 		return
 	}
-	if ts, ok := StampOf(p); ok {
+	ts, ok := StampOf(p)
+	if l.e.cfg.Scenario == ScenarioUnicast {
+		ts, ok = TextStampOf(p)
+	}
+	if ok {
 		l.hist.Record(Now() - ts)
 	}
 	l.c.msgs.Add(1)
@@ -57,11 +65,15 @@ func (l *loop) start() {
 	}
 }
 
-// startSending lets the push sender go (a task): Engine.Start runs it only
-// after every loop counts messages, so no receiver misses the first one.
+// startSending lets the push sender or the unicast senders go (a task):
+// Engine.Start runs it only after every loop counts messages, so no
+// receiver misses the first one.
 func (l *loop) startSending() {
-	if l.e.cfg.Scenario == ScenarioPush && l.e.cfg.Sender {
+	switch {
+	case l.e.cfg.Scenario == ScenarioPush && l.e.cfg.Sender:
 		l.sending, l.nextSend = true, Now()
+	case l.e.cfg.Scenario == ScenarioUnicast:
+		l.unicastStart()
 	}
 }
 

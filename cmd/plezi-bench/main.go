@@ -4,9 +4,12 @@
 // server's CPU and memory from /proc, and prints a table (or -json).
 //
 //	plezi-bench -addr 127.0.0.1:65001 -scenario s2 -conns 1000 -payload 64 -pid 1234
+//	plezi-bench -addr 127.0.0.1:65001,127.0.0.1:65002 -pid 1234,1235 -scenario s4 -conns 10000 -rate 10000
 //
-// Scenarios: s1 idle, s2 echo, s3 broadcast, s5 slow consumers, s6 churn;
-// s4 and s7 report "not yet available" (s7 runs with bench/s7.sh).
+// Scenarios: s1 idle, s2 echo, s3 broadcast, s4 cross-node unicast (two
+// plezi nodes sharing Redis, -addr lists both), s5 slow consumers, s6 churn,
+// s7 broadcast across several nodes on one port (s3 against a
+// SO_REUSEPORT group; bench/peers/cmd/runall starts the nodes).
 package main
 
 import (
@@ -30,7 +33,9 @@ type options struct {
 	duration              time.Duration
 	slowEvery             int
 	churnRate             float64
-	pid, serverCore       int
+	pids                  pidList
+	serverCore            int
+	redis                 string
 	raw, jsonOut          bool
 	sources               int
 	perProc, loops        int
@@ -41,17 +46,18 @@ func parseFlags(args []string) (options, bool, error) {
 	var o options
 	fs := flag.NewFlagSet("plezi-bench", flag.ContinueOnError)
 	worker := fs.Bool("worker", false, "internal: run as a worker process (config on stdin)")
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:65001", "server address ip:port")
-	fs.StringVar(&o.scenario, "scenario", "s2", "s1 idle, s2 echo, s3 broadcast, s4 cross-node, s5 slow consumers, s6 churn, s7 multi-node")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:65001", "server address ip:port; s4: comma-separated, one per node")
+	fs.StringVar(&o.scenario, "scenario", "s2", "s1 idle, s2 echo, s3 broadcast, s4 cross-node unicast, s5 slow consumers, s6 churn, s7 broadcast across nodes")
 	fs.StringVar(&o.label, "label", "", "server name shown in the output")
-	fs.IntVar(&o.conns, "conns", 1000, "connections (s1, s2, s3, s5)")
+	fs.IntVar(&o.conns, "conns", 1000, "connections (s1, s2, s3, s5, s7; s4: over all nodes)")
 	fs.IntVar(&o.payload, "payload", 64, "message payload bytes (>= 8)")
-	fs.Float64Var(&o.rate, "rate", 0, "s3/s5 broadcasts per second; 0 = single broadcasts, one per second")
+	fs.Float64Var(&o.rate, "rate", 0, "s3/s5/s7 broadcasts per second, 0 = single broadcasts, one per second; s4 messages per second over all connections, 0 = 1000")
 	fs.IntVar(&o.count, "count", 5, "s3 single mode: number of broadcasts")
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured window (s2), sending time (s3/s5 with -rate), churn time (s6)")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured window (s2), sending time (s3/s5/s7 with -rate, s4), churn time (s6)")
 	fs.IntVar(&o.slowEvery, "slow-every", 100, "s5: every Nth connection stops reading (100 = 1%)")
 	fs.Float64Var(&o.churnRate, "churn-rate", 2000, "s6: connects per second")
-	fs.IntVar(&o.pid, "pid", 0, "server process id, for CPU and memory from /proc (0 = not measured)")
+	fs.Var(&o.pids, "pid", "server process ids, comma-separated, for CPU and memory from /proc, summed (0 = not measured)")
+	fs.StringVar(&o.redis, "redis", "127.0.0.1:6379", "s4: the nodes' Redis, for its PUBLISH count and CPU (empty = not measured)")
 	fs.IntVar(&o.serverCore, "server-core", -1, "CPU the server is pinned to: its busy time from /proc/stat, softirq included (-1 = not measured)")
 	fs.BoolVar(&o.raw, "raw", false, "raw TCP peer: no websocket handshake")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")

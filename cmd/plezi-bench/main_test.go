@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,7 +80,7 @@ func opts(addr, scenario string) options {
 	if err != nil {
 		panic(err)
 	}
-	o.pid, o.perProc, o.settle, o.connectWait = os.Getpid(), 6, 500*time.Millisecond, 10*time.Second
+	o.pids, o.perProc, o.settle, o.connectWait = pidList{os.Getpid()}, 6, 500*time.Millisecond, 10*time.Second
 	return o
 }
 
@@ -110,8 +113,10 @@ func TestRunScenarios(t *testing.T) {
 				t.Fatalf("%+v", r)
 			}
 		}},
-		{"s4 not yet", func(o *options) { o.scenario = "s4" }, func(t *testing.T, r *Report) {
-			if r.Status != notYet {
+		{"s7 is s3 across nodes", func(o *options) {
+			o.scenario, o.conns, o.count, o.rate, o.duration = "s7", 10, 0, 20, 100*time.Millisecond
+		}, func(t *testing.T, r *Report) {
+			if r.Sent != 2 || r.Msgs != 20 || r.Expected != 20 {
 				t.Fatalf("%+v", r)
 			}
 		}},
@@ -138,4 +143,121 @@ func TestUnknownScenario(t *testing.T) {
 	if _, err := run(context.Background(), opts("127.0.0.1:1", "s9")); err == nil {
 		t.Fatal("unknown scenario accepted")
 	}
+}
+
+// unicastNodes starts n in-test servers with cmd/plezi's /unicast contract
+// over one registry (the first message is the connection's id "<node>-<n>",
+// then "<id> <payload>" writes <payload> to that connection). With stats,
+// each serves /debug/stats: cluster_envelopes counts the deliveries that
+// left its node and cluster_round_trips twice that.
+func unicastNodes(t *testing.T, n int, stats bool) string {
+	t.Helper()
+	var mu sync.Mutex
+	conns := map[string]*websocket.Conn{}
+	locks := map[*websocket.Conn]*sync.Mutex{}
+	seq := 0
+	out := make([]atomic.Int64, n)
+	var addrs []string
+	for node := range n {
+		up := websocket.Upgrader{}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/unicast", func(w http.ResponseWriter, r *http.Request) {
+			c, err := up.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seq++
+			id := fmt.Sprintf("n%d-%x", node, seq)
+			conns[id], locks[c] = c, new(sync.Mutex)
+			mu.Unlock()
+			defer func() { mu.Lock(); delete(conns, id); mu.Unlock(); c.Close() }()
+			write := func(d *websocket.Conn, p []byte) {
+				mu.Lock()
+				l := locks[d]
+				mu.Unlock()
+				l.Lock()
+				_ = d.WriteMessage(websocket.TextMessage, p)
+				l.Unlock()
+			}
+			write(c, []byte(id))
+			for {
+				_, p, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				to, payload, _ := strings.Cut(string(p), " ")
+				mu.Lock()
+				d := conns[to]
+				mu.Unlock()
+				if d != nil {
+					if !strings.HasPrefix(to, fmt.Sprintf("n%d-", node)) {
+						out[node].Add(1)
+					}
+					write(d, []byte(payload))
+				}
+			}
+		})
+		if stats {
+			mux.HandleFunc("/debug/stats", func(w http.ResponseWriter, _ *http.Request) {
+				fmt.Fprintf(w, `{"cluster_envelopes":%d,"cluster_round_trips":%d,"delivered":0}`, out[node].Load(), 2*out[node].Load())
+			})
+		}
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		addrs = append(addrs, strings.TrimPrefix(srv.URL, "http://"))
+	}
+	return strings.Join(addrs, ",")
+}
+
+func TestRunUnicast(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRedis := closed.Addr().String()
+	closed.Close()
+	for _, tt := range []struct {
+		name      string
+		stats     bool
+		redis     string
+		wantStats float64 // envelopes per message
+	}{
+		// every message crosses nodes: one envelope and two round trips each
+		{"with stats and Redis", true, "127.0.0.1:6379", 1},
+		{"without /debug/stats", false, "", -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := opts(unicastNodes(t, 2, tt.stats), "s4")
+			o.conns, o.rate, o.duration, o.redis = 10, 200, 250*time.Millisecond, tt.redis
+			r, err := run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Up != 10 || r.Procs != 2 || r.Nodes != 2 || r.Sent != 50 || r.Msgs != 50 || r.Lost != 0 || r.LatN != 50 {
+				t.Fatalf("%+v", r)
+			}
+			if r.EnvelopesPerMsg != tt.wantStats || tt.stats && r.RoundTripsPerMsg != 2 || !tt.stats && r.RoundTripsPerMsg != -1 {
+				t.Fatalf("envelopes %v, round trips %v per message", r.EnvelopesPerMsg, r.RoundTripsPerMsg)
+			}
+			if tt.redis == "" && r.PublishPerMsg != -1 || tt.redis != "" && r.PublishPerMsg < 0 {
+				t.Fatalf("PUBLISH per message %v", r.PublishPerMsg)
+			}
+			if r.SendRate < 100 || r.SendRate > 400 {
+				t.Fatalf("sent at %.0f msg/s, asked 200", r.SendRate)
+			}
+			var b bytes.Buffer
+			r.table(&b)
+			if !strings.Contains(b.String(), "broker round trips") {
+				t.Fatalf("table lacks the cross-node figures:\n%s", b.String())
+			}
+		})
+	}
+	t.Run("Redis not answering", func(t *testing.T) {
+		o := opts(unicastNodes(t, 2, true), "s4")
+		o.conns, o.redis = 4, noRedis
+		if _, err := run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "does not answer") {
+			t.Fatalf("run = %v, want a Redis error", err)
+		}
+	})
 }

@@ -149,7 +149,10 @@ func (s *session) deliver(ctx context.Context, t0 time.Time, count int, sendFor 
 			last, lastMove = p.Msgs, time.Now()
 		}
 		sentAll := p.Sent >= int64(count) || time.Since(t0) > sendFor
-		want := p.Sent * (p.Up - slow - p.Closed)
+		want := p.Sent * (p.Up - slow - p.Closed) // every connection gets every message
+		if s.kind == bench.ScenarioUnicast {
+			want = p.Sent // one recipient each
+		}
 		if sentAll && (p.Msgs >= want && time.Since(lastMove) > 200*time.Millisecond || time.Since(lastMove) > 2*time.Second) {
 			return
 		}
@@ -158,10 +161,10 @@ func (s *session) deliver(ctx context.Context, t0 time.Time, count int, sendFor 
 }
 
 func (s *session) peak(ctx context.Context) {
-	if s.o.pid == 0 {
+	if len(s.o.pids) == 0 {
 		return
 	}
-	if p, err := bench.ReadProc(s.o.pid); err == nil && p.RSS > s.r.RSSPeak {
+	if p := s.srv.proc(); p.RSS > s.r.RSSPeak {
 		s.r.RSSPeak = p.RSS
 	}
 }
@@ -178,6 +181,40 @@ func slowCount(o options) int {
 		}
 	}
 	return n
+}
+
+// unicast (S4): every connection sends to its partner on the other node,
+// at a fixed rate over all of them; the nodes' cluster counters and Redis
+// are read before and after the window.
+func (s *session) unicast(ctx context.Context) error {
+	count := 0
+	for _, c := range s.configs() {
+		count += c.Count
+	}
+	c0, err := s.clusterSample(ctx)
+	if err != nil {
+		return err
+	}
+	sendFor := s.o.duration + 60*time.Second
+	if err = s.window(ctx, func(t0 time.Time) { s.deliver(ctx, t0, count, sendFor) }); err != nil {
+		return err
+	}
+	c1, err := s.clusterSample(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.finish()
+	if err != nil {
+		return err
+	}
+	r := s.r
+	r.Nodes, r.Rate, r.Expected, r.Lost = len(s.addrs), s.o.unicastRate(), res.Sent, res.Sent-res.Msgs
+	if res.SendSpan > 0 {
+		r.SendRate = float64(res.Sent) / (float64(res.SendSpan) / 1e9)
+	}
+	s.perCPU()
+	r.cluster(c0, c1)
+	return nil
 }
 
 // churn (S6): connects at a fixed rate, then checks the server let go of
@@ -217,7 +254,7 @@ func (s *session) released(ctx context.Context) serverSample {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		cur := s.srv.sample(ctx)
-		if s.o.pid == 0 || cur.proc.FDs <= s.before.proc.FDs || time.Now().After(deadline) {
+		if len(s.o.pids) == 0 || cur.proc.FDs <= s.before.proc.FDs || time.Now().After(deadline) {
 			return cur
 		}
 		pause(ctx, 100*time.Millisecond)

@@ -12,7 +12,7 @@ import (
 type Report struct {
 	Scenario string  `json:"scenario"`
 	Label    string  `json:"label"`
-	Status   string  `json:"status"` // "ok", "partial: ...", "not yet available: ..."
+	Status   string  `json:"status"` // "ok" or "partial: ..."
 	Addr     string  `json:"addr"`
 	Conns    int     `json:"conns"`
 	Payload  int     `json:"payload"`
@@ -60,6 +60,18 @@ type Report struct {
 	FDsBefore        int   `json:"fds_before"`
 	FDsAfter         int   `json:"fds_after"`
 
+	// S4: cross-node unicast. The per-message figures are per delivered
+	// message; -1 means not measured (a node without /debug/stats, or no
+	// -redis).
+	Nodes            int     `json:"nodes,omitempty"`
+	Lost             int64   `json:"lost,omitempty"`
+	SendRate         float64 `json:"send_rate,omitempty"` // messages sent per second while sending
+	RoundTripsPerMsg float64 `json:"round_trips_per_msg,omitempty"`
+	EnvelopesPerMsg  float64 `json:"envelopes_per_msg,omitempty"`
+	PublishPerMsg    float64 `json:"publish_per_msg,omitempty"` // Redis PUBLISH commands
+	RedisCPU         float64 `json:"redis_cpu_s,omitempty"`
+	RedisUsPerMsg    float64 `json:"redis_us_per_msg,omitempty"`
+
 	Slow          int64   `json:"slow,omitempty"`
 	SlowClosed    int64   `json:"slow_closed,omitempty"`
 	FullDone      int64   `json:"full_done,omitempty"`
@@ -77,6 +89,26 @@ func (r *Report) latency(h *bench.Histogram) {
 	r.LatN = h.N
 	r.LatP50, r.LatP99, r.LatP999 = us(h.Quantile(.5)), us(h.Quantile(.99)), us(h.Quantile(.999))
 	r.LatMax, r.LatMean = us(h.Max), h.Mean()/1e3
+}
+
+// cluster fills the S4 figures from readings before (a) and after (b).
+func (r *Report) cluster(a, b clusterSample) {
+	per := func(d int64, ok bool) float64 {
+		if !ok || r.Msgs == 0 {
+			return -1
+		}
+		return float64(d) / float64(r.Msgs)
+	}
+	ok := a.statsOK && b.statsOK
+	r.RoundTripsPerMsg = per(b.stats.ClusterRoundTrips-a.stats.ClusterRoundTrips, ok)
+	r.EnvelopesPerMsg = per(b.stats.ClusterEnvelopes-a.stats.ClusterEnvelopes, ok)
+	r.PublishPerMsg = per(b.redis.Publish-a.redis.Publish, a.redisOK && b.redisOK)
+	if a.redisOK && b.redisOK {
+		r.RedisCPU = b.redis.CPU - a.redis.CPU
+		if r.Msgs > 0 {
+			r.RedisUsPerMsg = r.RedisCPU * 1e6 / float64(r.Msgs)
+		}
+	}
 }
 
 // counts copies the workers' merged figures.
@@ -101,6 +133,15 @@ func (r *Report) table(w io.Writer) {
 	row("window", "%.2f s", r.Window)
 	if r.Msgs > 0 || r.Sent > 0 {
 		row("messages", "%d received, %d sent, %.0f msg/s", r.Msgs, r.Sent, r.MsgPerSec)
+	}
+	if r.Nodes > 0 {
+		row("unicast", "%d nodes, %d sent at %.0f msg/s (asked %g), %d delivered, %d lost",
+			r.Nodes, r.Sent, r.SendRate, r.Rate, r.Msgs, r.Lost)
+		row("per message", "%.3f broker round trips, %.3f envelopes, %.3f Redis PUBLISH (-1: not measured)",
+			r.RoundTripsPerMsg, r.EnvelopesPerMsg, r.PublishPerMsg)
+		if r.RedisCPU > 0 {
+			row("redis", "%.3f s CPU, %.2f µs/msg", r.RedisCPU, r.RedisUsPerMsg)
+		}
 	}
 	if r.LatN > 0 {
 		row("latency µs", "p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (n=%d)", r.LatP50, r.LatP99, r.LatP999, r.LatMax, r.LatN)

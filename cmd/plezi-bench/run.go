@@ -5,28 +5,30 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plezigo/plezi/bench"
 )
 
-// notYet is the status of the scenarios that need the Redis cluster broker.
-const notYet = "not yet available: s4 needs a unicast trigger route; for s7 run bench/s7.sh"
-
 // run plays one scenario and returns its report.
 func run(ctx context.Context, o options) (*Report, error) {
 	r := &Report{Scenario: o.scenario, Label: o.label, Addr: o.addr, Conns: o.conns, Payload: o.payload, Status: "ok"}
 	kind, err := scenarioKind(o.scenario)
-	if err != nil || kind == "" {
-		if err == nil {
-			r.Status = notYet
-		}
-		return r, err
-	}
-	if err = waitServer(ctx, o.addr, 10*time.Second); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	s := &session{o: o, r: r, kind: kind, srv: sampler{pid: o.pid, core: o.serverCore, addr: o.addr}, pr: newPrinter(o)}
+	addrs := strings.Split(o.addr, ",")
+	if len(addrs) > 1 && kind != bench.ScenarioUnicast {
+		return nil, fmt.Errorf("plezi-bench: %s takes one -addr (several only for s4)", o.scenario)
+	}
+	for _, a := range addrs {
+		if err = waitServer(ctx, a, 10*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	s := &session{o: o, r: r, kind: kind, addrs: addrs, pr: newPrinter(o),
+		srv: sampler{pids: o.pids, core: o.serverCore, addr: addrs[0]}}
 	s.before = s.srv.sample(ctx)
 	if s.ws, err = s.spawnAll(); err != nil {
 		quit(s.ws)
@@ -36,19 +38,20 @@ func run(ctx context.Context, o options) (*Report, error) {
 	return r, s.play(ctx)
 }
 
-// scenarioKind maps a scenario id to the engine scenario ("" = not available).
+// scenarioKind maps a scenario id to the engine scenario. s7 is s3 against
+// a group of nodes on one port: the load generator does the same.
 func scenarioKind(id string) (string, error) {
 	switch id {
 	case "s1", bench.ScenarioIdle:
 		return bench.ScenarioIdle, nil
 	case "s2", bench.ScenarioEcho:
 		return bench.ScenarioEcho, nil
-	case "s3", "s5", bench.ScenarioPush:
+	case "s3", "s5", "s7", bench.ScenarioPush:
 		return bench.ScenarioPush, nil
+	case "s4", bench.ScenarioUnicast:
+		return bench.ScenarioUnicast, nil
 	case "s6", bench.ScenarioChurn:
 		return bench.ScenarioChurn, nil
-	case "s4", "s7":
-		return "", nil
 	}
 	return "", fmt.Errorf("plezi-bench: unknown scenario %q", id)
 }
@@ -73,6 +76,7 @@ type session struct {
 	o      options
 	r      *Report
 	kind   string
+	addrs  []string // the nodes (s4); one address otherwise
 	ws     []*worker
 	srv    sampler
 	pr     *printer
@@ -83,8 +87,11 @@ type session struct {
 func (s *session) configs() []bench.Config {
 	o := s.o
 	base := bench.Config{
-		Scenario: s.kind, Addr: o.addr, Raw: o.raw, Payload: o.payload, Loops: o.loops,
+		Scenario: s.kind, Addr: s.addrs[0], Raw: o.raw, Payload: o.payload, Loops: o.loops,
 		Sources: sourceList(o.sources),
+	}
+	if len(s.addrs) > 1 {
+		base.Addrs = s.addrs
 	}
 	if s.o.scenario == "s5" {
 		base.SlowEvery = o.slowEvery
@@ -106,9 +113,30 @@ func (s *session) configs() []bench.Config {
 		c := base
 		c.Base, c.Conns = at, min(o.perProc, o.conns-at)
 		c.Sender = at == 0 && s.kind == bench.ScenarioPush
+		if s.kind == bench.ScenarioUnicast {
+			c.Rate, c.Count = s.unicastShare(at, c.Conns)
+		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// unicastRate is s4's messages per second over every connection.
+func (o options) unicastRate() float64 {
+	if o.rate <= 0 {
+		return 1000
+	}
+	return o.rate
+}
+
+// unicastShare is the rate and message count of the worker holding
+// connections [at, at+n): shares in proportion to connections, the counts
+// adding up to exactly rate × duration.
+func (s *session) unicastShare(at, n int) (float64, int) {
+	rate := s.o.unicastRate()
+	total := int(rate * s.o.duration.Seconds())
+	count := total*(at+n)/s.o.conns - total*at/s.o.conns
+	return rate * float64(n) / float64(s.o.conns), count
 }
 
 func sourceList(n int) []string {
@@ -147,6 +175,8 @@ func (s *session) play(ctx context.Context) error {
 		err = s.push(ctx)
 	case bench.ScenarioChurn:
 		err = s.churn(ctx)
+	case bench.ScenarioUnicast:
+		err = s.unicast(ctx)
 	}
 	s.pr.done()
 	return err

@@ -33,18 +33,18 @@ func (r report) str(k string) string {
 func execute(ctx context.Context, c *config, dir string, svs []*server, runs []run, res *results) {
 	port := c.port
 	for _, r := range runs {
-		for i, sv := range svs {
-			if !r.accepts(sv) || (r.id == "s4" || r.id == "s7") && i > 0 {
-				continue // s4 and s7 only report "not yet available", once
+		for _, sv := range svs {
+			if !r.accepts(sv) {
+				continue
 			}
 			for rep := 0; rep < c.reps && ctx.Err() == nil; rep++ {
 				fmt.Fprintf(os.Stderr, "runall: %s [%s] %s, repetition %d/%d\n", r.id, r.title, sv.name, rep+1, c.reps)
 				var out report
 				var err error
 				for try := 0; try < 5; try++ { // another process may hold the port
-					port = freePort(port, c.port)
+					port = freePorts(port, c.port, r.ports())
 					out, err = once(ctx, c, dir, sv, r, port)
-					port++
+					port += r.ports()
 					if err == nil || !strings.Contains(err.Error(), "address already in use") {
 						break
 					}
@@ -54,51 +54,123 @@ func execute(ctx context.Context, c *config, dir string, svs []*server, runs []r
 					out = report{"status": "failed: " + err.Error()}
 				}
 				res.add(r, sv, out)
-				if r.id == "s4" || r.id == "s7" {
-					break
-				}
 			}
 		}
 	}
 }
 
-// freePort returns the first port from p (wrapping to first after 65500)
-// that nothing listens on right now.
-func freePort(p, first int) int {
+// freePorts returns the first port from p (wrapping to first after 65500)
+// such that nothing listens on it and the n-1 ports after it right now.
+func freePorts(p, first, n int) int {
 	for i := 0; i < 500; i++ {
-		if p > 65500 {
+		if p+n-1 > 65500 {
 			p = first
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err == nil {
-			ln.Close()
+		free := 0
+		for free < n && canListen(p+free) {
+			free++
+		}
+		if free == n {
 			return p
 		}
-		p++
+		p += free + 1
 	}
 	return p
 }
 
+func canListen(port int) bool {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
 // once starts the server, runs plezi-bench against it and stops it.
 func once(ctx context.Context, c *config, dir string, sv *server, r run, port int) (report, error) {
+	if r.nodes > 0 {
+		return onceCluster(ctx, c, dir, sv, r, port)
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := []string{"-addr", addr, "-scenario", r.id, "-label", sv.name, "-json"}
-	if r.id == "s4" || r.id == "s7" {
-		return bench(ctx, dir, "", args)
-	}
-	srv, err := startServer(ctx, c.serverCPU, sv, addr)
+	srv, err := startServer(ctx, c.serverCPU, sv, addr, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
 	args = append(args, "-pid", strconv.Itoa(srv.cmd.Process.Pid))
-	if core, err := strconv.Atoi(c.serverCPU); err == nil {
-		args = append(args, "-server-core", strconv.Itoa(core))
-	}
+	args = append(args, coreArgs(c)...)
 	if sv.raw {
 		args = append(args, "-raw")
 	}
 	return bench(ctx, dir, c.loadCPU, append(args, r.args...))
+}
+
+// coreArgs tells plezi-bench the server's core when it is one CPU.
+func coreArgs(c *config) []string {
+	if core, err := strconv.Atoi(c.serverCPU); err == nil {
+		return []string{"-server-core", strconv.Itoa(core)}
+	}
+	return nil
+}
+
+// onceCluster starts r.nodes plezi nodes sharing the Redis at c.redis, all
+// pinned to the server CPU with one event loop each: s4 on consecutive
+// ports from port (one per node, plezi-bench dials every one of them), s7
+// all on port (SO_REUSEPORT, the kernel spreads the connections). Then it
+// runs plezi-bench across them and stops them.
+func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, port int) (report, error) {
+	extra := []string{"-loops", "1"}
+	if r.ports() == 1 {
+		extra = append(extra, "-reuseport")
+	}
+	env := []string{"PL_REDIS_URL=redis://" + c.redis + "/0"}
+	var nodes []*running
+	defer func() { stopAll(nodes) }()
+	var addrs []string
+	var pids []string
+	for i := 0; i < r.nodes; i++ {
+		addr := "127.0.0.1:" + strconv.Itoa(port+min(i, r.ports()-1))
+		n, err := startServer(ctx, c.serverCPU, sv, addr, extra, env)
+		if err != nil {
+			return nil, fmt.Errorf("node %d of %d: %w", i+1, r.nodes, err)
+		}
+		nodes = append(nodes, n)
+		pids = append(pids, strconv.Itoa(n.cmd.Process.Pid))
+		if i < r.ports() {
+			addrs = append(addrs, addr)
+		}
+	}
+	args := []string{"-addr", strings.Join(addrs, ","), "-scenario", r.id, "-label", sv.name, "-json",
+		"-pid", strings.Join(pids, ",")}
+	args = append(args, coreArgs(c)...)
+	if r.id == "s4" {
+		args = append(args, "-redis", c.redis)
+	}
+	return bench(ctx, dir, c.loadCPU, append(args, r.args...))
+}
+
+// pingRedis checks that a Redis answers PING at addr (a minimal RESP
+// exchange: this module does not take a Redis client).
+func pingRedis(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err = io.WriteString(conn, "PING\r\n"); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(line) != "+PONG" {
+		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	}
+	return nil
 }
 
 // bench runs plezi-bench (pinned to cpus) and decodes its JSON report.
@@ -130,13 +202,17 @@ type running struct {
 	last []string   // last stderr lines
 }
 
-// startServer starts sv pinned to cpus and waits for its "listening" line.
-func startServer(ctx context.Context, cpus string, sv *server, addr string) (*running, error) {
+// startServer starts sv pinned to cpus, with extra arguments and
+// environment variables, and waits for its "listening" line.
+func startServer(ctx context.Context, cpus string, sv *server, addr string, extra, env []string) (*running, error) {
 	argv := []string{"taskset", "-c", cpus, sv.bin}
 	for _, a := range sv.args {
 		argv = append(argv, strings.ReplaceAll(a, "{addr}", addr))
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.Command(argv[0], append(argv[1:], extra...)...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -183,9 +259,25 @@ func (s *running) watch(r io.Reader, ready chan struct{}) {
 	s.done <- s.cmd.Wait()
 }
 
-// stop sends SIGTERM and waits (then SIGKILL after 10 s).
+// stopAll sends every server SIGTERM at once, then waits for each (see
+// wait).
+func stopAll(ss []*running) {
+	for _, s := range ss {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, s := range ss {
+		s.wait()
+	}
+}
+
+// stop sends SIGTERM and waits.
 func (s *running) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	s.wait()
+}
+
+// wait waits for the server to exit, and kills it after 10 s.
+func (s *running) wait() {
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):

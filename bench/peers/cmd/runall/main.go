@@ -2,6 +2,8 @@
 // and writes bench/RESULTS.md, bench/results.json and PNG charts in
 // bench/charts. The server is pinned to one core and the load generator to
 // the other (taskset); each run is repeated and reported as median and range.
+// S4 and S7 start several plezi nodes (all on the server's core) sharing the
+// local Redis, which must answer.
 //
 //	bench/run.sh -quick      # ~2 minute smoke run
 //	bench/run.sh             # full suite, 3 repetitions
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +33,7 @@ type config struct {
 	serverCPU  string
 	loadCPU    string
 	port       int
+	redis      string // host:port of the Redis the S4/S7 nodes share
 	commandStr string
 }
 
@@ -37,13 +41,14 @@ func main() {
 	var c config
 	flag.BoolVar(&c.quick, "quick", false, "smoke run: small sizes, short windows, 1 repetition (~2 minutes)")
 	flag.IntVar(&c.reps, "reps", 0, "repetitions per run (default 3, 1 with -quick)")
-	flag.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s5,s6); default all")
+	flag.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s4,s5,s6,s7); default all")
 	flag.StringVar(&c.servers, "servers", "", "comma-separated servers; default all")
 	flag.StringVar(&c.root, "root", "", "repository root (default: found from the working directory)")
 	flag.StringVar(&c.out, "out", "", "output folder (default ROOT/bench)")
 	flag.StringVar(&c.serverCPU, "server-cpu", "0", "taskset CPU list for the server")
 	flag.StringVar(&c.loadCPU, "load-cpu", "1", "taskset CPU list for the load generator")
 	flag.IntVar(&c.port, "port", 65001, "first server port (above the ephemeral range; one per run)")
+	flag.StringVar(&c.redis, "redis", "127.0.0.1:6379", "Redis for the S4 and S7 nodes (PL_REDIS_URL=redis://ADDR/0)")
 	flag.Parse()
 	c.commandStr = strings.TrimSpace("bench/run.sh " + strings.Join(os.Args[1:], " "))
 	if c.reps <= 0 {
@@ -82,11 +87,35 @@ func suite(ctx context.Context, c *config) error {
 	}
 	svs = pick(svs, c.servers)
 	runs := pickRuns(plan(c.quick), c.only)
+	if err = checkRedis(c, svs, runs); err != nil {
+		return err
+	}
 	start := time.Now()
 	res := &results{started: start, load: loadavg(), cfg: c, notes: notes, servers: svs, runs: runs}
 	execute(ctx, c, dir, svs, runs, res)
 	res.elapsed = time.Since(start)
 	return res.write(c.out)
+}
+
+// checkRedis fails the suite before it starts when a cluster run (S4, S7)
+// is selected for a server and Redis does not answer.
+func checkRedis(c *config, svs []*server, runs []run) error {
+	var ids []string
+	for _, r := range runs {
+		for _, sv := range svs {
+			if r.nodes > 0 && r.accepts(sv) && !slices.Contains(ids, r.id) {
+				ids = append(ids, r.id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := pingRedis(c.redis); err != nil {
+		return fmt.Errorf("%s need Redis at %s (-redis), which does not answer: %v; start redis-server, or leave them out with -only",
+			strings.Join(ids, " and "), c.redis, err)
+	}
+	return nil
 }
 
 // findRoot walks up from the working directory to the main module's go.mod.

@@ -33,6 +33,10 @@ func (r *results) markdown(charts []string, analysis []byte) []byte {
 	w("- machine: %s; load average when the suite started: %s (other work on the machine adds noise)\n", machine(), r.load)
 	w("- pinning: server on CPU %s, load generator (and its worker processes) on CPU %s (`taskset`)\n", r.cfg.serverCPU, r.cfg.loadCPU)
 	w("- repetitions: %d per run; cells are **median** (min–max)\n", r.cfg.reps)
+	if r.cfg.only != "" || r.cfg.servers != "" {
+		w("- **partial run**: scenarios %s, servers %s — the sections and targets of the others are not in this file\n",
+			orAll(r.cfg.only), orAll(r.cfg.servers))
+	}
 	w("- load generator: `cmd/plezi-bench`, epoll event loops, pre-masked frames, 4 source addresses, ≤9,500 connections per worker process\n")
 	w("- server CPU = utime+stime from /proc/PID/stat over the measured window (10 ms ticks); RSS from /proc/PID/status; Go heap from the server's /debug/heap; kernel memory from /proc/net/sockstat deltas (both ends of each connection live on this machine). results.json also has `core_cpu_s`, the busy time of the server's CPU from /proc/stat: it counts the softirq work (loopback TCP) the kernel does not charge to the process, but also anything else that ran on that core\n\n")
 	for _, n := range r.notes {
@@ -80,25 +84,21 @@ func (r *results) serverList() string {
 	return strings.Join(out, ", ")
 }
 
-// section writes the table of one scenario.
-// pending says why a scenario has no table yet.
-var pending = map[string]string{
-	"s4": "cross-node unicast needs a unicast trigger route and a second node in the runner.",
-	"s7": "several nodes on one port over Redis run with `bench/s7.sh` (figures in the section above), not from this runner.",
+// setups describe how a scenario's servers run, when it is not the usual
+// one server on the server CPU.
+var setups = map[string]string{
+	"s4": "plezi only (the peers have no cluster). Two nodes (`cmd/plezi -debug -loops 1`, each on its own port, both pinned to the server CPU) share the local Redis (`PL_REDIS_URL`); each worker process of plezi-bench holds half of its connections on each node and sends, at a fixed total rate, from a connection on one node to one on the other, alternating directions. Latency is from send to delivery. Per delivered message: broker round trips and envelopes from the nodes' `/debug/stats` (−1: not served), Redis `PUBLISH` commands from `INFO commandstats` (the Redis is shared with whatever else runs on the machine). Server CPU is both nodes'; Redis is not pinned.",
+	"s7": "plezi only. N nodes (`cmd/plezi -debug -loops 1 -reuseport`) listen on one port, all pinned to the server CPU, and share the local Redis; the kernel spreads the connections over them. One connection broadcasts on /push: its node delivers locally and publishes once to Redis, every other node delivers what it hears. Server CPU is all nodes'.",
 }
 
+// section writes the table of one scenario.
 func (r *results) section(b *bytes.Buffer, id string) {
 	fmt.Fprintf(b, "## %s\n\n", titles[id])
+	if s := setups[id]; s != "" {
+		fmt.Fprintf(b, "%s\n\n", s)
+	}
 	cols := columns[id]
-	if cols == nil {
-		fmt.Fprintf(b, "**Not in this suite yet**: %s It is defined (`plezi-bench -scenario %s`) and reports \"not yet available\".\n\n", pending[id], id)
-		return
-	}
-	b.WriteString("| run | server |")
-	for _, c := range cols {
-		fmt.Fprintf(b, " %s |", c.name)
-	}
-	b.WriteString("\n|---|---|" + strings.Repeat("---:|", len(cols)) + "\n")
+	var rows strings.Builder
 	for _, ru := range r.runs {
 		if ru.id != id {
 			continue
@@ -108,13 +108,23 @@ func (r *results) section(b *bytes.Buffer, id string) {
 			if len(reps) == 0 {
 				continue
 			}
-			fmt.Fprintf(b, "| %s | %s |", ru.title, sv.name)
+			fmt.Fprintf(&rows, "| %s | %s |", ru.title, sv.name)
 			for _, c := range cols {
-				fmt.Fprintf(b, " %s |", cell(summarize(reps, c.f), c.format, len(reps)))
+				fmt.Fprintf(&rows, " %s |", cell(summarize(reps, c.f), c.format, len(reps)))
 			}
-			b.WriteString("\n")
+			rows.WriteString("\n")
 		}
 	}
+	if rows.Len() == 0 {
+		b.WriteString("No server in this run takes part in it.\n\n")
+		return
+	}
+	b.WriteString("| run | server |")
+	for _, c := range cols {
+		fmt.Fprintf(b, " %s |", c.name)
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---:|", len(cols)) + "\n")
+	b.WriteString(rows.String())
 	b.WriteString("\n")
 }
 
@@ -137,9 +147,6 @@ func cell(s stat, format string, reps int) string {
 func (r *results) failures(b *bytes.Buffer) {
 	var lines []string
 	for _, ru := range r.runs {
-		if ru.id == "s4" || ru.id == "s7" {
-			continue
-		}
 		for _, sv := range r.servers {
 			for i, rep := range r.reps(ru, sv.name) {
 				if st := rep.str("status"); st != "ok" {
@@ -151,6 +158,13 @@ func (r *results) failures(b *bytes.Buffer) {
 	if len(lines) > 0 {
 		fmt.Fprintf(b, "## Runs that did not finish cleanly\n\n%s\n", strings.Join(lines, "\n"))
 	}
+}
+
+func orAll(list string) string {
+	if list == "" {
+		return "all"
+	}
+	return list
 }
 
 // machine describes this host.

@@ -38,17 +38,31 @@ type run struct {
 	conns   int
 	payload int
 	rate    float64
+	nodes   int // s4, s7: plezi nodes sharing Redis (0: one server)
 }
 
 // key names the configuration across repetitions and servers.
 func (r run) key() string { return r.id + " " + r.title }
 
-// accepts reports whether sv takes part in r.
+// accepts reports whether sv takes part in r: the cluster scenarios are
+// plezi's alone (the peers have no cluster).
 func (r run) accepts(sv *server) bool {
-	if !sv.raw {
+	switch {
+	case r.nodes > 0:
+		return sv.name == "plezi"
+	case !sv.raw:
 		return true
 	}
 	return sv.s2 && r.id == "s2" || sv.s3 && r.id == "s3"
+}
+
+// ports is how many consecutive ports r's servers listen on: one per node
+// for s4, one shared port (SO_REUSEPORT) otherwise.
+func (r run) ports() int {
+	if r.id == "s4" {
+		return r.nodes
+	}
+	return 1
 }
 
 // plan is the scenario matrix of a full or quick suite.
@@ -69,15 +83,21 @@ func plan(quick bool) []run {
 	for _, c := range p.s3 {
 		out = append(out, s3run(c, p))
 	}
+	for _, rate := range p.s4rates {
+		out = append(out, run{id: "s4", nodes: 2, conns: p.s4n, payload: 64, rate: rate,
+			title: fmt.Sprintf("2 nodes × %s, %s msg/s for %v", count(p.s4n/2), count(int(rate)), p.s4d),
+			args:  []string{"-conns", itoa(p.s4n), "-payload", "64", "-rate", ftoa(rate), "-duration", p.s4d.String()}})
+	}
 	return append(out,
-		run{id: "s4", title: "2 nodes × 5k, unicast through Redis"},
 		run{id: "s5", title: fmt.Sprintf("%s × %s, %g/s for %v, 1%% slow", count(p.s5n), size(p.s5p), p.s5r, p.s5d),
 			conns: p.s5n, payload: p.s5p, rate: p.s5r,
 			args: []string{"-conns", itoa(p.s5n), "-payload", itoa(p.s5p), "-rate", ftoa(p.s5r),
 				"-duration", p.s5d.String(), "-slow-every", "100"}},
 		run{id: "s6", title: fmt.Sprintf("2k connects/s for %v, half unfinished", p.s6d),
 			args: []string{"-churn-rate", "2000", "-duration", p.s6d.String()}},
-		run{id: "s7", title: "N nodes sharing Redis"},
+		run{id: "s7", nodes: p.s7nodes, conns: p.s7n, payload: 64,
+			title: fmt.Sprintf("%d nodes, %s × 64 B, single ×%d", p.s7nodes, count(p.s7n), p.s7count),
+			args:  []string{"-conns", itoa(p.s7n), "-payload", "64", "-count", itoa(p.s7count)}},
 	)
 }
 
@@ -112,6 +132,12 @@ type sizes struct {
 	s5n, s5p int
 	s5r      float64
 	s5d, s6d time.Duration
+	s4n      int       // connections over both nodes
+	s4rates  []float64 // messages per second over all of them
+	s4d      time.Duration
+	s7nodes  int
+	s7n      int // connections over every node
+	s7count  int // single broadcasts
 }
 
 var (
@@ -128,6 +154,11 @@ var (
 		// S5: a slow consumer must be sent more than the kernel buffers
 		// (up to 4 MB of send buffer here) plus the 4 MiB queue bound.
 		s5n: 500, s5p: 64 << 10, s5r: 20, s5d: 8 * time.Second, s6d: 5 * time.Second,
+		// S4: 2 nodes × 5,000 connections, fixed rates up to the 10k msg/s
+		// of the target. S7: 60,000 connections over 4 nodes, at most
+		// 15,000 open files per node (a process may hold 20,000 here).
+		s4n: 10000, s4rates: []float64{1000, 5000, 10000}, s4d: 10 * time.Second,
+		s7nodes: 4, s7n: 60000, s7count: 5,
 	}
 	// quickPlan is the ~2 minute smoke run.
 	quickPlan = sizes{
@@ -136,6 +167,8 @@ var (
 		s3:     []s3case{{2000, 64, 0}, {2000, 1024, 20}},
 		single: 2, repeat: time.Second,
 		s5n: 200, s5p: 64 << 10, s5r: 40, s5d: 4 * time.Second, s6d: time.Second,
+		s4n: 2000, s4rates: []float64{1000}, s4d: 2 * time.Second,
+		s7nodes: 2, s7n: 8000, s7count: 2,
 	}
 )
 

@@ -32,6 +32,17 @@ var columns = map[string][]metric{
 		{"server CPU µs/delivery", "%.2f", field("cpu_us_per_msg")},
 		{"load gen CPU %", "%.0f", loadShare},
 	},
+	"s4": {
+		{"msg/s sent", "%.0f", field("send_rate")},
+		{"delivered %", "%.2f", delivered},
+		{"p50 µs", "%.0f", field("lat_p50_us")},
+		{"p99 µs", "%.0f", field("lat_p99_us")},
+		{"max µs", "%.0f", field("lat_max_us")},
+		{"broker round trips/msg", "%.3f", field("round_trips_per_msg")},
+		{"Redis PUBLISH/msg", "%.3f", field("publish_per_msg")},
+		{"server CPU µs/msg", "%.1f", field("cpu_us_per_msg")},
+		{"Redis CPU µs/msg", "%.1f", field("redis_us_per_msg")},
+	},
 	"s5": {
 		{"others delivered %", "%.1f", delivered},
 		{"others p99 ms", "%.1f", ms("lat_p99_us")},
@@ -48,6 +59,14 @@ var columns = map[string][]metric{
 		{"failed", "%.0f", field("failed")},
 		{"server fds after − before", "%.0f", diff("fds_after", "fds_before")},
 		{"goroutines after − before", "%.0f", diff("goroutines_after", "goroutines_before")},
+	},
+	"s7": {
+		{"delivered %", "%.1f", delivered},
+		{"p50 ms", "%.1f", ms("lat_p50_us")},
+		{"p99 ms", "%.1f", ms("lat_p99_us")},
+		{"max ms", "%.1f", ms("lat_max_us")},
+		{"server CPU µs/delivery", "%.2f", field("cpu_us_per_msg")},
+		{"load gen CPU %", "%.0f", loadShare},
 	},
 }
 

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeResults fills every (run, server) pair the plan accepts with one ok
+// repetition carrying every field the tables read.
+func fakeResults(t *testing.T, quick bool, only string) *results {
+	t.Helper()
+	cfg := &config{quick: quick, reps: 1, only: only, serverCPU: "0", loadCPU: "1", commandStr: "bench/run.sh"}
+	r := &results{started: time.Now(), load: "0 0 0", cfg: cfg, servers: servers("/nowhere"), runs: pickRuns(plan(quick), only)}
+	for _, ru := range r.runs {
+		for _, sv := range r.servers {
+			if !ru.accepts(sv) {
+				continue
+			}
+			rep := report{"status": "ok", "msgs": 100.0, "expected": 100.0, "lat_p50_us": 500.0,
+				"lat_p99_us": 1500.0, "lat_max_us": 3000.0, "cpu_us_per_msg": 2.0, "msgs_per_cpu_s": 5e5,
+				"rss_per_conn": 4000.0, "send_rate": ru.rate, "round_trips_per_msg": 0.5, "publish_per_msg": 0.5,
+				"redis_us_per_msg": 10.0, "window_s": 1.0, "load_cpu_s": 0.5}
+			r.add(ru, sv, rep)
+		}
+	}
+	return r
+}
+
+func TestMarkdownFullPlan(t *testing.T) {
+	t.Parallel()
+	md := string(fakeResults(t, false, "").markdown(nil, nil))
+	for _, want := range []string{
+		titles["s1"], titles["s4"], titles["s7"],
+		"| 2 nodes × 5k, 10k msg/s for 10s | plezi | 10000 | 100.00 | 500 | 1500 | 3000 | 0.500 | 0.500 | 2.0 | 10.0 |",
+		"| 4 nodes, 60k × 64 B, single ×5 | plezi | 100.0 | 0.5 | 1.5 | 3.0 | 2.00 | 50 |",
+		"| S4: p99 ≤ 2 ms at 10k msg/s with batching (reference: 2 ms) | 2 nodes × 5k, 10k msg/s for 10s | 1.5 | 2 | 0.75× | yes |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("RESULTS.md lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"Not in this suite yet", "not yet available", "partial run", "| gorilla |  |"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("RESULTS.md has %q", bad)
+		}
+	}
+	if strings.Contains(md, "| 2 nodes × 5k, 1k msg/s for 10s | gorilla |") {
+		t.Error("a peer takes part in S4")
+	}
+}
+
+// TestWriteOnly: an -only run writes RESULTS.md, results.json and the
+// charts it has data for, says it is partial, and has only its sections.
+func TestWriteOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := fakeResults(t, true, "s4,s7")
+	if len(r.runs) != 2 {
+		t.Fatalf("quick -only s4,s7 plans %d runs", len(r.runs))
+	}
+	if err := r.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "RESULTS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	if !strings.Contains(md, "partial run**: scenarios s4,s7") || !strings.Contains(md, titles["s4"]) ||
+		!strings.Contains(md, titles["s7"]) || strings.Contains(md, titles["s1"]) {
+		t.Fatalf("RESULTS.md of -only s4,s7:\n%s", md)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSectionWithoutPlezi: with no plezi, S4 says why it has no table.
+func TestSectionWithoutPlezi(t *testing.T) {
+	t.Parallel()
+	r := fakeResults(t, true, "s4")
+	r.servers = pick(r.servers, "gorilla")
+	md := string(r.markdown(nil, nil))
+	if !strings.Contains(md, "No server in this run takes part in it.") {
+		t.Fatalf("RESULTS.md:\n%s", md)
+	}
+}
+
+func TestPlanClusterRuns(t *testing.T) {
+	t.Parallel()
+	for _, quick := range []bool{false, true} {
+		for _, ru := range plan(quick) {
+			switch ru.id {
+			case "s4":
+				if ru.nodes != 2 || ru.ports() != 2 || ru.rate <= 0 || ru.conns%2 != 0 {
+					t.Errorf("%+v", ru)
+				}
+			case "s7":
+				if ru.nodes < 2 || ru.ports() != 1 || ru.conns/ru.nodes > 19000 {
+					t.Errorf("%+v", ru)
+				}
+			}
+		}
+	}
+}
+
+func TestFreePorts(t *testing.T) {
+	t.Parallel()
+	p := freePorts(65200, 65200, 3)
+	for i := range 3 {
+		if !canListen(p + i) {
+			t.Fatalf("port %d of %d..%d is taken", p+i, p, p+2)
+		}
+	}
+}
