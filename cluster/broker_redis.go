@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -258,16 +259,36 @@ func (r *Redis) subscribeAll() {
 	go r.reader(ps)
 }
 
-// reader hands each message to its handlers until ps closes.
+// reader hands each message to its handlers until ps is closed or
+// replaced. It reads the subscription itself (ReceiveMessage) rather than
+// through PubSub.Channel, which adds a goroutine and a channel hand-off per
+// message; a read error (Redis gone) pauses briefly, then the next read
+// reconnects and resubscribes, and the prober notices if that fails.
 func (r *Redis) reader(ps *redis.PubSub) {
 	defer r.wg.Done()
-	for msg := range ps.Channel(redis.WithChannelSize(1024)) {
+	var list []*memSub
+	for {
+		msg, err := ps.ReceiveMessage(r.ctx)
+		if err != nil {
+			r.mu.Lock()
+			current := r.ps == ps
+			r.mu.Unlock()
+			if !current || r.ctx.Err() != nil {
+				return
+			}
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
 		if msg.Channel == r.probe {
 			r.lastProbe.Store(time.Now().UnixNano())
 			continue
 		}
 		r.mu.Lock()
-		var list []*memSub
+		list = list[:0]
 		if msg.Pattern != "" {
 			for s := range r.psubs[msg.Pattern] {
 				list = append(list, s)
@@ -278,7 +299,8 @@ func (r *Redis) reader(ps *redis.PubSub) {
 			}
 		}
 		r.mu.Unlock()
-		data := []byte(msg.Payload)
+		// Handlers only read data, and only until they return.
+		data := unsafe.Slice(unsafe.StringData(msg.Payload), len(msg.Payload))
 		for _, s := range list {
 			if s.fn != nil {
 				s.fn(data)

@@ -27,13 +27,20 @@ type Config struct {
 	Loops            int           // event loops; default GOMAXPROCS
 	Workers          int           // dispatch worker shards; default 4 × GOMAXPROCS
 	LockOSThread     bool          // pin each event loop to an OS thread
-	ReusePort        bool          // SO_REUSEPORT, for several processes on one port
-	Node             string        // node id; random by default
-	Broker           dispatch.Broker
-	Identities       dispatch.Identities // default: Broker if it is one, else in-memory
-	RedisURL         string              // with no Broker: share a Redis (or Redis Cluster) with other nodes
-	ClusterSecret    string              // signs and checks cluster envelopes (HMAC-SHA256)
-	Logger           *slog.Logger
+	// Procs is GOMAXPROCS while serving. 0 raises it, when lower, to Loops+1:
+	// an event loop waits in epoll_wait inside a system call and keeps its P,
+	// so with no spare P every goroutine (workers, Redis, timers) waits for
+	// the runtime to take one back (20 µs to 10 ms, with a monitor thread
+	// waking every 20 µs to do it). -1 leaves GOMAXPROCS alone. Run sets it
+	// once and does not restore it.
+	Procs         int
+	ReusePort     bool   // SO_REUSEPORT, for several processes on one port
+	Node          string // node id; random by default
+	Broker        dispatch.Broker
+	Identities    dispatch.Identities // default: Broker if it is one, else in-memory
+	RedisURL      string              // with no Broker: share a Redis (or Redis Cluster) with other nodes
+	ClusterSecret string              // signs and checks cluster envelopes (HMAC-SHA256)
+	Logger        *slog.Logger
 }
 
 func (c *Config) fill() {
@@ -68,6 +75,17 @@ func (c *Config) fill() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+}
+
+// procs is the GOMAXPROCS Run sets, or 0 to leave it.
+func (c *Config) procs() int {
+	switch {
+	case c.Procs > 0:
+		return c.Procs
+	case c.Procs < 0:
+		return 0
+	}
+	return max(runtime.GOMAXPROCS(0), c.Loops+1)
 }
 
 // tick is the sweep period: a quarter of the shortest timer, 10 ms..1 s.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,25 @@ func TestRoutesFixedOnceRunning(t *testing.T) {
 		t.Fatalf("second Run: %v", err)
 	}
 	dial(t, n, "/peer").ok(1, "add", 1, 2)
+}
+
+// TestProcs: Run leaves one P beyond the event loops (Procs 0), sets the
+// number asked for (Procs > 0), or leaves GOMAXPROCS alone (Procs -1).
+func TestProcs(t *testing.T) {
+	was := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(was)
+	for _, tc := range []struct{ loops, procs, want int }{
+		{loops: was, procs: 0, want: was + 1},
+		{loops: 1, procs: 0, want: was + 1}, // already above loops+1: left
+		{loops: 1, procs: 5, want: 5},
+		{loops: 9, procs: -1, want: 5},
+	} {
+		n := start(t, server.Config{Loops: tc.loops, Procs: tc.procs})
+		if got := runtime.GOMAXPROCS(0); got != tc.want {
+			t.Fatalf("loops %d procs %d: GOMAXPROCS %d, want %d", tc.loops, tc.procs, got, tc.want)
+		}
+		if err := n.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

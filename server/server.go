@@ -239,6 +239,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.closeBroker != nil {
 		defer s.closeBroker()
 	}
+	if p := s.cfg.procs(); p > 0 && p != runtime.GOMAXPROCS(0) {
+		runtime.GOMAXPROCS(p)
+	}
 	if err := s.hub.Start(ctx); err != nil {
 		return err
 	}

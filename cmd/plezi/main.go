@@ -33,7 +33,7 @@ type options struct {
 	maxMessage                             int64
 	compress                               bool
 	handshakeTimeout, ping, idle, shutdown time.Duration
-	maxOutbound, maxConns, loops           int
+	maxOutbound, maxConns, loops, procs    int
 	reusePort, lockThread, debug, quiet    bool
 }
 
@@ -54,6 +54,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxConns, "max-conns", int(envInt("PL_MAX_CONNS", 0)), "websocket connections per node, 0 = unlimited (PL_MAX_CONNS)")
 	fs.IntVar(&o.loops, "loops", int(envInt("PL_LOOPS", 0)), "event loops, 0 = GOMAXPROCS (PL_LOOPS)")
 	fs.BoolVar(&o.reusePort, "reuseport", envBool("PL_REUSEPORT"), "SO_REUSEPORT, for several processes on one port (PL_REUSEPORT)")
+	fs.IntVar(&o.procs, "procs", int(envInt("PL_PROCS", 0)), "GOMAXPROCS while serving; 0 = at least loops+1, -1 = leave it (PL_PROCS)")
 	fs.BoolVar(&o.lockThread, "lock-thread", envBool("PL_LOCK_THREAD"), "pin each event loop to an OS thread (PL_LOCK_THREAD)")
 	fs.BoolVar(&o.debug, "debug", envBool("PL_DEBUG"), "serve /debug/heap and /debug/stats (PL_DEBUG)")
 	fs.BoolVar(&o.quiet, "quiet", envBool("PL_QUIET"), "log warnings only (PL_QUIET)")
@@ -72,7 +73,7 @@ func (o *options) config() server.Config {
 		Addr: o.addr, MaxMessage: o.maxMessage, Compress: o.compress,
 		HandshakeTimeout: o.handshakeTimeout, PingInterval: o.ping, IdleTimeout: o.idle,
 		ShutdownTimeout: o.shutdown, MaxOutbound: o.maxOutbound, MaxConnections: o.maxConns,
-		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread,
+		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs,
 		RedisURL: os.Getenv("PL_REDIS_URL"), ClusterSecret: os.Getenv("PL_CLUSTER_SECRET"),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
