@@ -20,6 +20,7 @@ func (s *sink) Send(_ ws.OpCode, p []byte)     { s.frames++; s.bytes += len(p) }
 func (s *sink) SendPrepared(p *codec.Prepared) { s.frames++; s.bytes += len(p.Frame(nil)) }
 func (s *sink) SendOnLoop(p *codec.Prepared)   { s.frames++; s.bytes += len(p.Frame(nil)) }
 func (s *sink) Close(ws.StatusCode, string)    {}
+func (s *sink) Run(fn func())                  { fn() }
 
 func (s *sink) want(t testing.TB, frames int) {
 	t.Helper()

@@ -108,15 +108,16 @@ func (c *Conn) Receive(data []byte, binary bool) {
 	sh.push(job{c: c, kind: jobMessage, buf: buf, binary: binary})
 }
 
-// releaseRequest drops the upgrade request after OnOpen, unless the route
-// keeps it or the client asked to resume mailboxes (RegisterAs may come
-// later and reads "_resume"). The connection's context only.
+// releaseRequest drops the upgrade request after OnOpen but for its path
+// parameters, unless the route keeps it or the client asked to resume
+// mailboxes (RegisterAs may come later and reads "_resume"). The
+// connection's context only.
 func (c *Conn) releaseRequest() {
 	if c.route.keepReq {
 		return
 	}
 	if r := c.req.Load(); r != nil && !r.resume {
-		c.req.Store(nil)
+		c.req.Store(r.pathOnly())
 	}
 }
 
@@ -138,7 +139,7 @@ func (c *Conn) post(j job) {
 	j.c = c
 	sh := c.shard()
 	if sh == nil {
-		c.hub().loops.Run(int(c.loop), j.exec)
+		c.t.Run(j.exec)
 		return
 	}
 	sh.push(j)
@@ -275,7 +276,7 @@ func (c *Conn) deliver(d *delivery) {
 	case modeMethod, modeUnknown:
 		sh := c.shard()
 		if sh == nil {
-			c.hub().loops.Run(int(c.loop), func() { c.invoke(d) })
+			c.t.Run(func() { c.invoke(d) })
 			return
 		}
 		sh.push(job{c: c, kind: jobDeliver, d: d})
@@ -417,7 +418,7 @@ func (c *Conn) note(identity string, n Note) {
 func (c *Conn) noteAsync(identity string, n Note) {
 	sh := c.shard()
 	if sh == nil {
-		c.hub().loops.Run(int(c.loop), func() { c.note(identity, n) })
+		c.t.Run(func() { c.note(identity, n) })
 		return
 	}
 	sh.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})

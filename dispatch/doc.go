@@ -20,10 +20,10 @@
 // with its arguments decoded from JSON (see package internal/event for the
 // wire format).
 //
-// The upgrade request (Request, Params) answers in PreConnect and OnOpen;
-// after OnOpen it is dropped, so an idle connection keeps no copy of its
-// headers: copy what later callbacks need into the controller, as above, or
-// add the route with KeepRequest.
+// The upgrade request (Request) answers in full in PreConnect and OnOpen;
+// after OnOpen only the path parameters (Params) remain, so an idle
+// connection keeps no copy of its headers: copy what later callbacks need
+// into the controller, as above, or add the route with KeepRequest.
 //
 // Callbacks run in order per connection. By default they run on a sharded
 // worker pool off the event loops (no goroutine per connection); a route

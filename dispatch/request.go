@@ -12,9 +12,11 @@ import (
 
 // Request is the HTTP request that opened a connection: the bytes of its
 // head, parsed again on the first call that needs a header or the query.
-// A connection holds it until OnOpen has run (for its whole life on a route
-// with KeepRequest). It is immutable and safe for concurrent use, and a nil
-// *Request answers every question with the zero value.
+// A connection holds all of it until OnOpen has run (for its whole life on
+// a route with KeepRequest); after that only the route's path parameters
+// remain, and Socket.Request is nil on a route without any. It is
+// immutable and safe for concurrent use, and a nil *Request answers every
+// question with the zero value.
 type Request struct {
 	head   []byte // the request head; nil once parsed (raw holds it then)
 	params Params
@@ -23,6 +25,15 @@ type Request struct {
 	raw    *codec.Request // guarded by once
 	query  url.Values     // guarded by once
 	resume bool           // the query names resumeParam
+}
+
+// pathOnly is what a connection keeps of r after OnOpen: the path
+// parameters alone, or nil when the route has none.
+func (r *Request) pathOnly() *Request {
+	if len(r.params) == 0 {
+		return nil
+	}
+	return &Request{params: r.params}
 }
 
 // resumeParam is the query parameter a client resumes its mailboxes with.
@@ -44,7 +55,9 @@ func NewRequest(raw *codec.Request, remote net.Addr, params Params) *Request {
 func (r *Request) parsed() *codec.Request {
 	r.once.Do(func() {
 		r.raw = new(codec.Request)
-		_ = r.raw.ParseHead(r.head) // parsed once already: cannot fail
+		if r.head != nil {
+			_ = r.raw.ParseHead(r.head) // parsed once already: cannot fail
+		}
 		r.head = nil
 		r.query, _ = url.ParseQuery(string(r.raw.Query()))
 	})

@@ -26,8 +26,9 @@ func (r *Req) Later() []string {
 }
 
 // TestRequestLifetime: the request answers in OnOpen on every route; after
-// OnOpen only a route with KeepRequest (or a client resuming mailboxes)
-// still has it, and a dropped request answers "" rather than panicking.
+// OnOpen the path parameters remain, the rest only on a route with
+// KeepRequest (or for a client resuming mailboxes), and what was dropped
+// answers "" rather than panicking.
 func TestRequestLifetime(t *testing.T) {
 	s := startServer(t, server.Config{}, func(s *server.Server) {
 		must(s.Route("/drop/:room", func() dispatch.Controller { return new(Req) }))
@@ -38,8 +39,8 @@ func TestRequestLifetime(t *testing.T) {
 		path string
 		want string
 	}{
-		{"/drop/r1?q=v", `["r1","","","","",""]`},
-		{"/inline/r2?q=v", `["r2","","","","",""]`},
+		{"/drop/r1?q=v", `["r1","r1","","","",""]`},
+		{"/inline/r2?q=v", `["r2","r2","","","",""]`},
 		{"/keep/r3?q=v", `["r3","r3","v","","/keep/r3",""]`},
 		{"/drop/r4?q=v&_resume=%7B%7D", `["r4","r4","v","","/drop/r4",""]`},
 	} {
@@ -50,5 +51,24 @@ func TestRequestLifetime(t *testing.T) {
 		if m := c.ok(1, "later"); string(m.Data) != tc.want {
 			t.Fatalf("%s: after OnOpen %s, want %s", tc.path, m.Data, tc.want)
 		}
+	}
+}
+
+// Plain has no path parameters: after OnOpen its request is nil, and every
+// accessor of a nil request answers the zero value.
+type Plain struct{ dispatch.Socket }
+
+func (p *Plain) Later() []any {
+	q := p.Request()
+	return []any{q == nil, p.Params("x"), q.Query("q"), q.Header("Host"), q.Path(), q.Cookie("c"), q.RemoteAddr() == nil, q.Raw() == nil, len(q.QueryValues())}
+}
+
+func TestRequestWithoutParams(t *testing.T) {
+	s := startServer(t, server.Config{}, func(s *server.Server) {
+		must(s.Route("/plain", func() dispatch.Controller { return new(Plain) }))
+	})
+	c := dial(t, s, "/plain?q=v")
+	if m := c.ok(1, "later"); string(m.Data) != `[true,"","","","","",true,true,0]` {
+		t.Fatalf("after OnOpen: %s", m.Data)
 	}
 }

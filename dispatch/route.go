@@ -26,9 +26,10 @@ func AutoDispatch(on bool) RouteOption { return func(r *Route) { r.auto = on; r.
 func Protocols(p ...string) RouteOption { return func(r *Route) { r.protocols = p } }
 
 // KeepRequest keeps each connection's upgrade request for its whole life,
-// so Request() answers in every callback. Without it the request is
-// dropped once OnOpen has run (an idle connection then holds no copy of its
-// headers): read what you need in PreConnect or OnOpen into the controller.
+// so Request() answers in full in every callback. Without it only the path
+// parameters remain once OnOpen has run (an idle connection then holds no
+// copy of its headers): read the rest in PreConnect or OnOpen into the
+// controller.
 func KeepRequest() RouteOption { return func(r *Route) { r.keepReq = true } }
 
 // Route maps a path pattern to a controller factory. Immutable once added.

@@ -19,6 +19,10 @@ type Transport interface {
 	// Close sends a close frame and closes the connection. Concurrency-safe
 	// and idempotent.
 	Close(code ws.StatusCode, reason string)
+	// Run queues fn to run on the connection's event loop as one of its
+	// inline callbacks: what fn writes to this connection goes out when fn
+	// returns, with no further hand-off. Concurrency-safe.
+	Run(fn func())
 }
 
 // Loops runs functions on the server's event loops.

@@ -138,12 +138,12 @@ func TestClusterUnicast(t *testing.T) {
 
 			_ = b.ws.Close()
 			eventually(t, "b closed", func() bool { return n2.Hub().Count() == 0 })
-			// The sender's node cannot know: true now, OnUnicastFailed later.
-			if m := a.ok(2, "ucast", b.id, "dm", "late"); string(m.Data) != "true" {
-				t.Fatalf("got %s", m.raw)
-			}
-			if m := a.expect("ufail"); m.arg(0) != b.id || m.arg(1) != "dm" {
-				t.Fatalf("got %s, want ufail for %s", m.raw, b.id)
+			// The sender's node cannot know: true now, OnUnicastFailed
+			// later — from the other node, so it may reach the client
+			// before or after the call's reply.
+			a.emit(2, "ucast", b.id, "dm", "late")
+			if r, m := a.both(2, "ufail"); string(r.Data) != "true" || m.arg(0) != b.id || m.arg(1) != "dm" {
+				t.Fatalf("got %s and %s, want true and ufail for %s", r.raw, m.raw, b.id)
 			}
 			_ = a.ws.Close()
 			eventually(t, "a closed", func() bool { return n1.Hub().Count() == 0 })

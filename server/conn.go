@@ -118,6 +118,11 @@ func (c *conn) queue(b *[]byte) {
 	c.l.submit(task{c: c, buf: b})
 }
 
+// Run queues fn as an inline callback of c (dispatch.Transport): it runs
+// on the loop, and what it writes to c is flushed when it returns, in the
+// same drain. Concurrency-safe.
+func (c *conn) Run(fn func()) { c.l.submit(task{fn: fn, c: c}) }
+
 // inline runs an inline callback; what it wrote is flushed after it.
 // Loop only.
 func (c *conn) inline(fn func()) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -238,4 +239,28 @@ func (c *client) closed() (int, string) {
 		}
 		return ce.Code, ce.Text
 	}
+}
+
+// both reads the reply to _EID_ eid and one event name, in either order:
+// an event the call caused elsewhere (another node, another goroutine) may
+// overtake the call's reply.
+func (c *client) both(eid int, name string) (reply, ev msg) {
+	c.t.Helper()
+	for range 2 {
+		_, b := c.read()
+		var m msg
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.t.Fatalf("got %q", b)
+		}
+		m.raw = string(b)
+		switch {
+		case (m.Event == "_ack_" || m.Event == "_err_") && string(m.EID) == strconv.Itoa(eid) && reply.raw == "":
+			reply = m
+		case m.Event == name && ev.raw == "":
+			ev = m
+		default:
+			c.t.Fatalf("got %s, want the reply to %d and %q", m.raw, eid, name)
+		}
+	}
+	return reply, ev
 }

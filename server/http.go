@@ -250,14 +250,18 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 		}
 	}
 	proto := codec.SelectProtocol(raw, route.Protocols())
+	// Registered before the 101 goes out: a client that has its 101 is
+	// reached by every fan-out published after (a fan-out skips loops with
+	// no connections). What reaches c meanwhile is queued for the loop,
+	// which is busy here, so it follows the 101.
+	s.hub.Open(&c.dc, c, route, ctrl, req, c.l.idx)
+	c.opened = true
 	_, _ = c.gc.Write(codec.AppendUpgradeResponse(nil, key, proto, ext))
 	c.state = stateWS
 	c.http = nil
 	c.deadline = 0
 	c.lastPing = c.l.now
 	c.dec.MaxMessage = s.cfg.MaxMessage
-	s.hub.Open(&c.dc, c, route, ctrl, req, c.l.idx)
-	c.opened = true
 	s.stats.Upgrades.Add(1)
 	if route.Inline() {
 		c.inline(c.dc.Open)

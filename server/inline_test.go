@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -60,9 +61,9 @@ func TestInlineCallbacksOnLoop(t *testing.T) {
 	if m := p.ok(1, "where"); string(m.Data) != "true" {
 		t.Fatalf("event method off the loop: %s", m.raw)
 	}
-	p.ok(2, "ucast", gone.id)
-	if m := p.expect("ufail"); m.arg(0) != "true" {
-		t.Fatalf("OnUnicastFailed off the loop: %s", m.raw)
+	p.emit(2, "ucast", gone.id)
+	if r, m := p.both(2, "ufail"); r.Event != "_ack_" || m.arg(0) != "true" {
+		t.Fatalf("OnUnicastFailed off the loop: %s, %s", r.raw, m.raw)
 	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- n1.stop() }()
@@ -74,5 +75,37 @@ func TestInlineCallbacksOnLoop(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// NewsReader subscribes to "news" in OnOpen, on an inline route: by the
+// time its client has the 101, the subscription holds.
+type NewsReader struct{ dispatch.Socket }
+
+func (r *NewsReader) OnOpen() { r.Subscribe("news") }
+
+// TestSubscribedWhenUpgraded: a publish made after a client's handshake
+// completed reaches it, whichever loop it landed on (a fan-out skips the
+// loops it thinks empty, so the connection must count before its 101).
+func TestSubscribedWhenUpgraded(t *testing.T) {
+	t.Parallel()
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet, Loops: 4})
+	if err := s.Route("/sub", func() dispatch.Controller { return new(NewsReader) }, dispatch.Inline()); err != nil {
+		t.Fatal(err)
+	}
+	n := run(t, s)
+	for i := range 40 {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+n.Addr()+"/sub", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "m" + strconv.Itoa(i)
+		n.Publish("news", want)
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		_, got, err := ws.ReadMessage()
+		_ = ws.Close()
+		if err != nil || string(got) != want {
+			t.Fatalf("connection %d: first message %q, %v; want %q", i, got, err, want)
+		}
 	}
 }

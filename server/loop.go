@@ -43,7 +43,7 @@ type loop struct {
 // task is one queued item: a function, or a frame to write to a
 // connection.
 type task struct {
-	fn  func()
+	fn  func()  // a function; with c, an inline callback of c
 	c   *conn   // a write task: buf for c
 	buf *[]byte // pooled encoded frame
 }
@@ -108,10 +108,13 @@ func (l *loop) runTask(t *task) {
 			l.srv.log.Error("server: panic in loop task", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
-	if t.c != nil {
-		t.c.write(t.buf)
-	} else {
+	switch {
+	case t.c == nil:
 		t.fn()
+	case t.fn != nil:
+		t.c.inline(t.fn)
+	default:
+		t.c.write(t.buf)
 	}
 }
 
