@@ -22,6 +22,30 @@ import (
 	"time"
 )
 
+// bindFlags declares the suite's flags on fs, into c.
+func bindFlags(fs *flag.FlagSet, c *config) {
+	fs.BoolVar(&c.quick, "quick", false, "smoke run: small sizes, short windows, 1 repetition (~2 minutes)")
+	fs.IntVar(&c.reps, "reps", 0, "repetitions per run (default 3, 1 with -quick)")
+	fs.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s4,s5,s6,s7); default all")
+	fs.StringVar(&c.servers, "servers", "", "comma-separated servers; default all")
+	fs.StringVar(&c.root, "root", "", "repository root (default: found from the working directory)")
+	fs.StringVar(&c.out, "out", "", "output folder (default ROOT/bench)")
+	fs.StringVar(&c.serverCPU, "server-cpu", "0", "taskset CPU list for the server")
+	fs.StringVar(&c.loadCPU, "load-cpu", "1", "taskset CPU list for the load generator")
+	fs.IntVar(&c.port, "port", 65001, "first server port (above the ephemeral range; one per run)")
+	fs.StringVar(&c.redis, "redis", "127.0.0.1:6379", "Redis for the S4 and S7 nodes (PL_REDIS_URL=redis://ADDR/0)")
+}
+
+// defaults fills what the flags leave to be derived.
+func (c *config) defaults() {
+	if c.reps <= 0 {
+		c.reps = 3
+		if c.quick {
+			c.reps = 1
+		}
+	}
+}
+
 // config holds the flags.
 type config struct {
 	quick      bool
@@ -39,23 +63,17 @@ type config struct {
 
 func main() {
 	var c config
-	flag.BoolVar(&c.quick, "quick", false, "smoke run: small sizes, short windows, 1 repetition (~2 minutes)")
-	flag.IntVar(&c.reps, "reps", 0, "repetitions per run (default 3, 1 with -quick)")
-	flag.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s4,s5,s6,s7); default all")
-	flag.StringVar(&c.servers, "servers", "", "comma-separated servers; default all")
-	flag.StringVar(&c.root, "root", "", "repository root (default: found from the working directory)")
-	flag.StringVar(&c.out, "out", "", "output folder (default ROOT/bench)")
-	flag.StringVar(&c.serverCPU, "server-cpu", "0", "taskset CPU list for the server")
-	flag.StringVar(&c.loadCPU, "load-cpu", "1", "taskset CPU list for the load generator")
-	flag.IntVar(&c.port, "port", 65001, "first server port (above the ephemeral range; one per run)")
-	flag.StringVar(&c.redis, "redis", "127.0.0.1:6379", "Redis for the S4 and S7 nodes (PL_REDIS_URL=redis://ADDR/0)")
+	render := flag.Bool("render", false, "run nothing: write RESULTS.md and the charts again from OUT/results.json and the current ANALYSIS.md")
+	bindFlags(flag.CommandLine, &c)
 	flag.Parse()
 	c.commandStr = strings.TrimSpace("bench/run.sh " + strings.Join(os.Args[1:], " "))
-	if c.reps <= 0 {
-		c.reps = 3
-		if c.quick {
-			c.reps = 1
+	c.defaults()
+	if *render {
+		if err := rerender(&c); err != nil {
+			fmt.Fprintln(os.Stderr, "runall:", err)
+			os.Exit(1)
 		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -116,3 +116,44 @@ func TestFreePorts(t *testing.T) {
 		}
 	}
 }
+
+// TestRerender: -render writes the same RESULTS.md from results.json, with
+// the ANALYSIS.md written since, and reads the configuration back from the
+// recorded command.
+func TestRerender(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := fakeResults(t, true, "s2,s3")
+	r.cfg.commandStr = "bench/run.sh -quick -only s2,s3"
+	r.started = r.started.Truncate(time.Second) // results.json keeps seconds
+	r.elapsed = 95 * time.Second
+	r.notes = []string{"a note"}
+	if err := r.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(filepath.Join(dir, "RESULTS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const analysis = "Hand-written: plezi stands here."
+	if err = os.WriteFile(filepath.Join(dir, "ANALYSIS.md"), []byte(analysis), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err = rerender(&config{out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := os.ReadFile(filepath.Join(dir, "RESULTS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(again)
+	if !strings.Contains(md, analysis) || !strings.Contains(md, "> a note") || !strings.Contains(md, "suite took 1m35s") {
+		t.Fatalf("re-rendered RESULTS.md:\n%s", md)
+	}
+	if without := strings.Replace(md, "## Where plezi stands (from bench/ANALYSIS.md, written by hand)\n\n"+analysis+"\n\n", "", 1); without != string(first) {
+		t.Fatalf("re-rendered tables differ:\n--- first\n%s\n--- again\n%s", first, without)
+	}
+	if _, err = recorded("bench/run.sh -bogus"); err == nil {
+		t.Fatal("an unknown recorded flag was accepted")
+	}
+}

@@ -70,6 +70,7 @@ func (r *results) write(dir string) error {
 	b, err := json.MarshalIndent(map[string]any{
 		"started": r.started.UTC().Format(time.RFC3339), "command": r.cfg.commandStr,
 		"machine": machine(), "loadavg": r.load, "runs": raw,
+		"elapsed_s": r.elapsed.Seconds(), "notes": r.notes,
 	}, "", "  ")
 	if err != nil {
 		return err
