@@ -284,12 +284,21 @@ func TestUnicastBurstBatched(t *testing.T) {
 			a, z := startSigned(t, prefix, secret), startSigned(t, prefix, secret)
 			cz, idz := dialPeer(t, z, "")
 			deadline := time.Now().Add(5 * time.Second)
-			for !a.Unicast(idz, "ping") || readOrEmpty(cz) != `{"event":"ping"}` {
+			pings := int64(0)
+			for pings++; !a.Unicast(idz, "ping") || readOrEmpty(cz) != `{"event":"ping"}`; pings++ {
 				if time.Now().After(deadline) {
 					t.Fatal("unicast never crossed nodes")
 				}
 			}
+			// The publisher counts a round once Redis has answered, which
+			// may be after the ping was delivered: wait for the count.
 			st := a.Hub().Stats()
+			for st.ClusterEnvelopes.Load() != pings {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d envelopes counted for %d pings", st.ClusterEnvelopes.Load(), pings)
+				}
+				time.Sleep(time.Millisecond)
+			}
 			env0, msg0, rt0 := st.ClusterEnvelopes.Load(), st.ClusterMessages.Load(), st.ClusterRoundTrips.Load()
 			const n = 2000
 			for i := range n {

@@ -21,14 +21,14 @@ import (
 //
 // A Conn is small on purpose (an idle connection costs what it holds): the
 // server embeds it in its own connection record, the id is formatted when
-// asked for, the request is dropped once OnOpen has run (unless the route
-// keeps it), and channels and identities live in an extra record made on
+// asked for, the request is cut to its path parameters once OnOpen has run
+// (unless the route keeps it), and channels and identities live in an extra record made on
 // first use.
 type Conn struct {
 	t     Transport
 	route *Route
 	ctrl  Controller
-	req   atomic.Pointer[Request] // nil after OnOpen unless the route keeps it
+	req   atomic.Pointer[Request] // after OnOpen: path parameters only (see releaseRequest)
 	x     atomic.Pointer[connExtra]
 	loop  int32
 	slot  int32

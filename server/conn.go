@@ -133,7 +133,7 @@ func (c *conn) inline(fn func()) {
 	c.mu.Lock()
 	c.inCB = false
 	c.mu.Unlock()
-	if c.flags.Load()&flagStaged != 0 {
+	if c.hasStaged() {
 		c.flush()
 	}
 }
