@@ -22,12 +22,24 @@ type Memory struct {
 	psubs  map[*memSub]struct{}            // guarded by mu
 	nextID uint64                          // guarded by mu
 
-	idMu    sync.Mutex
-	ids     map[string]*identity // guarded by idMu
-	ops     int                  // guarded by idMu; sweeps expired identities every 1024 ops
-	MaxMail int                  // mailbox bound per identity; 0 → 256
-	now     func() time.Time
-	nodes   map[string]time.Time // node → announcement expiry; guarded by idMu
+	// Mailbox and identity bounds. Zero values get the defaults; set them
+	// before the first Register. A note that does not fit its mailbox drops
+	// the oldest ones; one over MaxNoteBytes, or past MaxNodeMailBytes, is
+	// refused (dispatch.ErrNoteTooLarge, dispatch.ErrMailFull), and so is a
+	// new identity past MaxIdentities (dispatch.ErrTooManyIdentities).
+	MaxMail          int   // notes per mailbox; 0 → DefaultMaxMail (256)
+	MaxMailBytes     int   // note bytes per mailbox; 0 → DefaultMaxMailBytes (1 MiB)
+	MaxNoteBytes     int   // bytes of one note; 0 → MaxMailBytes, never above it
+	MaxNodeMailBytes int64 // note bytes in all mailboxes; 0 → DefaultMaxNodeMailBytes (256 MiB)
+	MaxIdentities    int   // identities held; 0 → DefaultMaxIdentities (1,048,576)
+
+	idMu      sync.Mutex
+	ids       map[string]*identity // guarded by idMu
+	ops       int                  // guarded by idMu; sweeps expired identities every 1024 ops
+	mailBytes int64                // note bytes in ids' mailboxes; guarded by idMu
+	fullSweep time.Time            // last sweep made because a bound was reached; guarded by idMu
+	now       func() time.Time
+	nodes     map[string]time.Time // node → announcement expiry; guarded by idMu
 }
 
 type memSub struct {

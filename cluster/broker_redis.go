@@ -32,8 +32,13 @@ type RedisConfig struct {
 	Prefix  string        // key and channel prefix; default "plezi"
 	Timeout time.Duration // per command; default 2 s
 	Probe   time.Duration // deaf-subscription probe period; default 5 s
-	MaxMail int           // mailbox bound per identity; default 256
 	Logger  *slog.Logger
+	// Mailbox bounds per identity, enforced in Redis by one script: a note
+	// that does not fit drops the oldest ones; a note over MaxNoteBytes is
+	// refused (dispatch.ErrNoteTooLarge). Nodes sharing a Redis should agree.
+	MaxMail      int // notes per mailbox; default DefaultMaxMail (256)
+	MaxMailBytes int // note bytes per mailbox; default DefaultMaxMailBytes (1 MiB)
+	MaxNoteBytes int // bytes of one note; default MaxMailBytes, never above it
 }
 
 // Redis is a Broker and Identities store on Redis (or Redis Cluster). Safe
@@ -72,9 +77,9 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if cfg.Probe <= 0 {
 		cfg.Probe = 5 * time.Second
 	}
-	if cfg.MaxMail <= 0 {
-		cfg.MaxMail = 256
-	}
+	cfg.MaxMail = orDefault(cfg.MaxMail, DefaultMaxMail)
+	cfg.MaxMailBytes = orDefault(cfg.MaxMailBytes, DefaultMaxMailBytes)
+	cfg.MaxNoteBytes = noteLimit(cfg.MaxNoteBytes, cfg.MaxMailBytes)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/plezigo/plezi/dispatch"
 )
 
 // The project's machines run Redis on 127.0.0.1:6379 (scripts/test.sh
@@ -97,17 +100,17 @@ func TestRedisIdentities(t *testing.T) {
 	if ok, err := r.Registered("u"); err != nil || ok {
 		t.Fatalf("Registered before: %v %v", ok, err)
 	}
-	if _, _, ok, err := r.Notify("u", func(uint64) []byte { return []byte("x") }); ok || err != nil {
-		t.Fatalf("Notify unregistered: ok=%v err=%v", ok, err)
+	if _, err := r.Notify("u", func(uint64) []byte { return []byte("x") }); !errors.Is(err, dispatch.ErrNotRegistered) {
+		t.Fatalf("Notify unregistered: err=%v", err)
 	}
 	evict, box, err := r.Register("u", "c1", time.Hour, 2, 0)
 	if err != nil || len(evict) != 0 || len(box) != 0 {
 		t.Fatalf("Register: %v %v %v", evict, box, err)
 	}
 	for i := 1; i <= 3; i++ {
-		n, conns, ok, err := r.Notify("u", func(id uint64) []byte { return []byte(fmt.Sprint("note", id)) })
-		if err != nil || !ok || n.ID != uint64(i) || len(conns) != 1 || conns[0] != "c1" {
-			t.Fatalf("Notify %d: %+v %v %v %v", i, n, conns, ok, err)
+		res, err := r.Notify("u", func(id uint64) []byte { return []byte(fmt.Sprint("note", id)) })
+		if err != nil || res.Note.ID != uint64(i) || len(res.Conns) != 1 || res.Conns[0] != "c1" {
+			t.Fatalf("Notify %d: %+v %v", i, res, err)
 		}
 	}
 	_, box, err = r.Register("u", "c2", time.Hour, 2, 1)
@@ -121,17 +124,17 @@ func TestRedisIdentities(t *testing.T) {
 	if err := r.Unregister("u", "c2"); err != nil {
 		t.Fatal(err)
 	}
-	_, conns, _, _ := r.Notify("u", func(uint64) []byte { return []byte("y") })
-	if len(conns) != 1 || conns[0] != "c3" {
-		t.Fatalf("conns after unregister: %v", conns)
+	res, _ := r.Notify("u", func(uint64) []byte { return []byte("y") })
+	if len(res.Conns) != 1 || res.Conns[0] != "c3" {
+		t.Fatalf("conns after unregister: %v", res.Conns)
 	}
 	// Lifetime: a short-lived identity expires.
 	if _, _, err := r.Register("short", "c", 150*time.Millisecond, 1, 0); err != nil {
 		t.Fatal(err)
 	}
 	checkFor(t, 5*time.Second, "expiry", func() bool { ok, _ := r.Registered("short"); return !ok })
-	if _, _, ok, _ := r.Notify("short", func(uint64) []byte { return nil }); ok {
-		t.Fatal("Notify after expiry returned true")
+	if _, err := r.Notify("short", func(uint64) []byte { return nil }); !errors.Is(err, dispatch.ErrNotRegistered) {
+		t.Fatalf("Notify after expiry: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -36,13 +37,13 @@ func newMemory() (*cluster.Memory, *clock) {
 }
 
 func note(m *cluster.Memory, identity, text string) (dispatch.Note, []string, bool) {
-	n, conns, ok, err := m.Notify(identity, func(id uint64) []byte {
+	r, err := m.Notify(identity, func(id uint64) []byte {
 		return []byte(text + "#" + strconv.FormatUint(id, 10))
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, dispatch.ErrNotRegistered) {
 		panic(err)
 	}
-	return n, conns, ok
+	return r.Note, r.Conns, err == nil
 }
 
 func ids(ns []dispatch.Note) []string {

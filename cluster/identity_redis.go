@@ -12,16 +12,17 @@ import (
 )
 
 // An identity's keys share one hash slot (Redis Cluster) through the tag
-// {identity}: <p>:id:{name} (hash: seq, life), <p>:id:{name}:conns (sorted
-// set, by registration time) and <p>:id:{name}:box (sorted set of notes,
-// scored by id).
+// {identity}: <p>:id:{name} (hash: seq, life, bytes — the data bytes in the
+// mailbox, floor — the highest note id dropped by the bounds, dropped — how
+// many were), <p>:id:{name}:conns (sorted set, by registration time) and
+// <p>:id:{name}:box (sorted set of notes, scored by id).
 func (r *Redis) idKeys(name string) []string {
 	base := r.key("id:{" + name + "}")
 	return []string{base, base + ":conns", base + ":box"}
 }
 
 // registerScript: ARGV now, life(ms), max, conn, after. Returns
-// {evicted conns, box entries after `after` with scores}.
+// {evicted conns, box entries after `after` with scores, floor}.
 var registerScript = redis.NewScript(`
 redis.call('HSETNX', KEYS[1], 'seq', 0)
 redis.call('HSET', KEYS[1], 'life', ARGV[2])
@@ -34,7 +35,8 @@ if n > max then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1)
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
-return {evict, redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[5], '+inf', 'WITHSCORES')}
+return {evict, redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[5], '+inf', 'WITHSCORES'),
+  redis.call('HGET', KEYS[1], 'floor') or '0'}
 `)
 
 // seqScript: the next note id, or false when the identity is gone.
@@ -43,15 +45,31 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 return redis.call('HINCRBY', KEYS[1], 'seq', 1)
 `)
 
-// storeScript: ARGV id, data, max mail. Stores the note, renews the
-// lifetime and returns the live connections (false when gone).
+// storeScript: ARGV id, data, max notes, max bytes. Stores the note, drops
+// the oldest ones until the mailbox is within both bounds (keeping bytes,
+// floor and dropped), renews the lifetime and returns {live connections,
+// notes dropped} (false when gone). A mailbox key that expired before its
+// hash resets bytes; bytes never goes below 0 (mailboxes older than the
+// counter).
 var storeScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])
-redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[3]) - 1)
+local bytes = 0
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
+end
+if redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2]) == 1 then bytes = bytes + #ARGV[2] end
+local n, max, maxb, dropped = redis.call('ZCARD', KEYS[3]), tonumber(ARGV[3]), tonumber(ARGV[4]), 0
+while n > 0 and (n > max or bytes > maxb) do
+  local old = redis.call('ZPOPMIN', KEYS[3])
+  bytes, n, dropped = bytes - #old[1], n - 1, dropped + 1
+  redis.call('HSET', KEYS[1], 'floor', old[2])
+end
+if dropped > 0 then redis.call('HINCRBY', KEYS[1], 'dropped', dropped) end
+if bytes < 0 or n == 0 then bytes = 0 end
+redis.call('HSET', KEYS[1], 'bytes', bytes)
 local life = redis.call('HGET', KEYS[1], 'life')
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], life) end
-return redis.call('ZRANGE', KEYS[2], 0, -1)
+return {redis.call('ZRANGE', KEYS[2], 0, -1), dropped}
 `)
 
 func (r *Redis) cmdCtx() (context.Context, context.CancelFunc) {
@@ -68,20 +86,42 @@ func (r *Redis) Register(name, connID string, life time.Duration, max int, after
 		r.Errors.Add(1)
 		return nil, nil, fmt.Errorf("cluster: register: %w", err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return nil, nil, errRedisReply
 	}
-	evict := toStrings(res[0])
-	box := toStrings(res[1])
+	floor, _ := res[2].(string)
+	notes, err := toNotes(toStrings(res[1]))
+	if err != nil {
+		return nil, nil, err
+	}
+	markGap(notes, parseScore(floor), after)
+	return toStrings(res[0]), notes, nil
+}
+
+// toNotes reads ZRANGE WITHSCORES output: member, score, member, ...
+func toNotes(box []string) ([]dispatch.Note, error) {
 	notes := make([]dispatch.Note, 0, len(box)/2)
 	for i := 0; i+1 < len(box); i += 2 {
 		id, err := strconv.ParseUint(box[i+1], 10, 64)
 		if err != nil {
-			return nil, nil, errRedisReply
+			return nil, errRedisReply
 		}
 		notes = append(notes, dispatch.Note{ID: id, Data: []byte(box[i])})
 	}
-	return evict, notes, nil
+	return notes, nil
+}
+
+// parseScore reads a note id written as a score ("44", or "1.8e+19"
+// past 2^53); 0 when it is not a number.
+func parseScore(s string) uint64 {
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return n
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0
+	}
+	return uint64(f)
 }
 
 func toStrings(v any) []string {
@@ -107,29 +147,39 @@ func (r *Redis) Unregister(name, connID string) error {
 
 // Notify stores a note in identity's mailbox (see dispatch.Identities).
 // Ids come from a counter; notes are kept in a set scored by id, so two
-// notifiers racing still leave the mailbox in id order.
-func (r *Redis) Notify(name string, build func(id uint64) []byte) (dispatch.Note, []string, bool, error) {
+// notifiers racing still leave the mailbox in id order. A note refused for
+// its size has taken an id (ids increase, with holes).
+func (r *Redis) Notify(name string, build func(id uint64) []byte) (dispatch.Notified, error) {
 	keys := r.idKeys(name)
 	ctx, cancel := r.cmdCtx()
 	defer cancel()
 	id, err := seqScript.Run(ctx, r.c, keys).Uint64()
-	if err == redis.Nil {
-		return dispatch.Note{}, nil, false, nil
-	}
 	if err != nil {
-		r.Errors.Add(1)
-		return dispatch.Note{}, nil, false, fmt.Errorf("cluster: notify: %w", err)
+		return dispatch.Notified{}, r.notifyErr(err)
 	}
 	n := dispatch.Note{ID: id, Data: build(id)}
-	res, err := storeScript.Run(ctx, r.c, keys, id, n.Data, r.cfg.MaxMail).Slice()
-	if err == redis.Nil {
-		return dispatch.Note{}, nil, false, nil
+	if len(n.Data) > noteLimit(r.cfg.MaxNoteBytes, r.cfg.MaxMailBytes) {
+		return dispatch.Notified{}, fmt.Errorf("cluster: notify: %d bytes: %w", len(n.Data), dispatch.ErrNoteTooLarge)
 	}
+	res, err := storeScript.Run(ctx, r.c, keys, id, n.Data, r.cfg.MaxMail, r.cfg.MaxMailBytes).Slice()
 	if err != nil {
-		r.Errors.Add(1)
-		return dispatch.Note{}, nil, false, fmt.Errorf("cluster: notify: %w", err)
+		return dispatch.Notified{}, r.notifyErr(err)
 	}
-	return n, toStrings(res), true, nil
+	if len(res) != 2 {
+		return dispatch.Notified{}, errRedisReply
+	}
+	dropped, _ := res[1].(int64)
+	return dispatch.Notified{Note: n, Conns: toStrings(res[0]), Dropped: int(dropped)}, nil
+}
+
+// notifyErr is ErrNotRegistered for a script's false (the identity is
+// gone), else the counted failure.
+func (r *Redis) notifyErr(err error) error {
+	if err == redis.Nil {
+		return dispatch.ErrNotRegistered
+	}
+	r.Errors.Add(1)
+	return fmt.Errorf("cluster: notify: %w", err)
 }
 
 // Registered reports whether identity is registered and alive.

@@ -62,9 +62,9 @@ func TestRedisCluster(t *testing.T) {
 		if _, _, err := a.Register(name, "c1", time.Hour, 1, 0); err != nil {
 			t.Fatalf("Register %s: %v", name, err)
 		}
-		n, conns, ok, err := b.Notify(name, func(id uint64) []byte { return []byte("n" + strconv.FormatUint(id, 10)) })
-		if err != nil || !ok || n.ID != 1 || len(conns) != 1 {
-			t.Fatalf("Notify %s: %+v %v %v %v", name, n, conns, ok, err)
+		res, err := b.Notify(name, func(id uint64) []byte { return []byte("n" + strconv.FormatUint(id, 10)) })
+		if err != nil || res.Note.ID != 1 || len(res.Conns) != 1 {
+			t.Fatalf("Notify %s: %+v %v", name, res, err)
 		}
 		_, box, err := b.Register(name, "c2", time.Hour, 1, 0)
 		if err != nil || len(box) != 1 || string(box[0].Data) != "n1" {

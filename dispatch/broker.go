@@ -54,22 +54,41 @@ const NodeTTL = 15 * time.Second
 type Note struct {
 	ID   uint64 // increasing per identity
 	Data []byte // the encoded event (JSON text frame payload)
+	// Gap, on the first note of a Register backlog only: how many notes
+	// with ids above the caller's after (and below this one) the mailbox
+	// dropped to stay within its bounds. Delivered as "_gap_":Gap.
+	Gap uint64
+}
+
+// Notified is what Identities.Notify did.
+type Notified struct {
+	Note    Note     // the stored note
+	Conns   []string // the identity's live connection ids
+	Dropped int      // oldest notes dropped to keep the mailbox within its bounds
 }
 
 // Identities keeps identity registrations and mailboxes, shared by every node
 // of a cluster. Implementations are safe for concurrent use.
+//
+// A mailbox is bounded in notes and in bytes; a note that does not fit
+// drops the oldest ones (Notified.Dropped), and the next Register that
+// misses them marks its first backlog note (Note.Gap).
 type Identities interface {
 	// Register joins connection connID to identity, renewing its lifetime.
 	// It returns the connection ids to close because the identity now has more
 	// than max connections (oldest first), and the mailbox entries with an id
-	// larger than after, oldest first.
+	// larger than after, oldest first. A store bounded in identities fails
+	// with ErrTooManyIdentities for a new one.
 	Register(identity, connID string, lifetime time.Duration, max int, after uint64) (evict []string, backlog []Note, err error)
 	// Unregister removes connID from identity's connections.
 	Unregister(identity, connID string) error
 	// Notify stores data (built by build from the note's id) in the mailbox
-	// and returns the note and the identity's live connection ids. ok is false
-	// when the identity never registered or has expired.
-	Notify(identity string, build func(id uint64) []byte) (n Note, conns []string, ok bool, err error)
+	// and returns the note and the identity's live connection ids. It fails
+	// with ErrNotRegistered when the identity never registered or has
+	// expired, ErrNoteTooLarge when the note is over the store's per-note
+	// bound and ErrMailFull when the store's total is used up; then nothing
+	// is stored.
+	Notify(identity string, build func(id uint64) []byte) (Notified, error)
 	// Registered reports whether identity is registered and not expired.
 	Registered(identity string) (bool, error)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -345,16 +346,15 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 	if r.max < 1 {
 		r.max = 1
 	}
-	after := c.resumeFrom(identity)
+	after := max(c.resumeFrom(identity), c.lastSeen(identity))
 	id := c.ID()
 	evict, backlog, err := c.hub().ids.Register(identity, id, r.lifetime, r.max, after)
 	if err != nil {
+		c.hub().countRefusal(err)
 		return err
 	}
 	st := c.identity(identity)
-	if st.last < after {
-		st.last = after
-	}
+	st.last = after
 	for _, e := range evict {
 		if e != id {
 			c.hub().closeID(e, 4009, "replaced")
@@ -378,6 +378,18 @@ func (c *Conn) resumeFrom(identity string) uint64 {
 		return 0
 	}
 	return m[identity]
+}
+
+// lastSeen is the last note id of identity this connection delivered.
+func (c *Conn) lastSeen(name string) uint64 {
+	if x := c.x.Load(); x != nil {
+		for _, st := range x.ids {
+			if st.name == name {
+				return st.last
+			}
+		}
+	}
+	return 0
 }
 
 func (c *Conn) identity(name string) *idState {
@@ -411,7 +423,23 @@ func (c *Conn) note(identity string, n Note) {
 		})
 		return
 	}
+	if n.Gap > 0 {
+		n.Data = withGap(n.Data, n.Gap)
+	}
 	c.sendText(n.Data)
+}
+
+// withGap returns a copy of the notification data with "_gap_":gap added
+// as its last field (data is shared with the mailbox, never written).
+func withGap(data []byte, gap uint64) []byte {
+	if len(data) < 2 || data[len(data)-1] != '}' {
+		return data
+	}
+	out := make([]byte, 0, len(data)+32)
+	out = append(out, data[:len(data)-1]...)
+	out = append(out, `,"_gap_":`...)
+	out = strconv.AppendUint(out, gap, 10)
+	return append(out, '}')
 }
 
 // noteAsync queues a mailbox delivery into the connection's context.

@@ -13,6 +13,11 @@ var (
 	ErrBadID         = errors.New("dispatch: malformed connection id")
 	ErrNotRegistered = errors.New("dispatch: identity is not registered")
 	ErrBadEnvelope   = errors.New("dispatch: malformed envelope")
+
+	// Identity store bounds (see Identities).
+	ErrNoteTooLarge      = errors.New("dispatch: note is larger than a mailbox takes")
+	ErrMailFull          = errors.New("dispatch: mailboxes hold their total bound")
+	ErrTooManyIdentities = errors.New("dispatch: identity store holds its bound of identities")
 )
 
 // HTTPError refuses a websocket upgrade from PreConnect with an HTTP status.

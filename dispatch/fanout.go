@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 
 	"github.com/gobwas/ws"
@@ -349,30 +351,64 @@ func (h *Hub) unrefChannel(ch string) {
 
 // Notify delivers event to identity: stored in its mailbox and sent to each
 // of its live connections. It returns false when the identity is not
-// registered or has expired.
+// registered or has expired, or when the note is refused (see NotifyErr).
+// Concurrency-safe; it waits for the identity store (a round trip to Redis).
 func (h *Hub) Notify(identity, name string, args ...any) bool {
+	_, err := h.NotifyErr(identity, name, args...)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoteTooLarge), errors.Is(err, ErrMailFull):
+	default:
+		h.log.Warn("dispatch: notify failed", "identity", identity, "event", name, "err", err)
+	}
+	return false
+}
+
+// NotifyResult is what one NotifyErr did.
+type NotifyResult struct {
+	ID      uint64 // the stored note's id
+	Dropped int    // older notes the mailbox dropped to make room for it
+}
+
+// NotifyErr is Notify with the outcome. The note is stored and sent when
+// err is nil, even when older notes were dropped for it (res.Dropped,
+// counted in Stats.NotesDropped; the client learns of them from "_gap_").
+// Errors: ErrNotRegistered; ErrNoteTooLarge and ErrMailFull (nothing
+// stored or sent, counted); an argument that does not encode; the store's
+// failure. Concurrency-safe, like Notify.
+func (h *Hub) NotifyErr(identity, name string, args ...any) (res NotifyResult, err error) {
 	if h.ids == nil {
-		return false
+		return res, ErrNotRegistered
 	}
 	a, err := event.AppendArgs(nil, args...)
 	if err != nil {
-		h.log.Warn("dispatch: notify arguments do not encode", "event", name, "err", err)
-		return false
+		return res, fmt.Errorf("dispatch: notify %q: %w", name, err)
 	}
-	n, conns, ok, err := h.ids.Notify(identity, func(id uint64) []byte {
+	r, err := h.ids.Notify(identity, func(id uint64) []byte {
 		return event.AppendNotification(nil, name, identity, id, a)
 	})
 	if err != nil {
-		h.log.Warn("dispatch: notify failed", "identity", identity, "err", err)
-		return false
+		h.countRefusal(err)
+		return res, err
 	}
-	if !ok {
-		return false
+	h.stats.NotesDropped.Add(int64(r.Dropped))
+	for _, id := range r.Conns {
+		h.deliverNote(id, identity, r.Note)
 	}
-	for _, id := range conns {
-		h.deliverNote(id, identity, n)
+	return NotifyResult{ID: r.Note.ID, Dropped: r.Dropped}, nil
+}
+
+// countRefusal counts an identity store's refusal by its bound.
+func (h *Hub) countRefusal(err error) {
+	switch {
+	case errors.Is(err, ErrNoteTooLarge):
+		h.stats.NotesTooLarge.Add(1)
+	case errors.Is(err, ErrMailFull):
+		h.stats.MailFull.Add(1)
+	case errors.Is(err, ErrTooManyIdentities):
+		h.stats.IdentitiesFull.Add(1)
 	}
-	return true
 }
 
 func (h *Hub) deliverNote(id, identity string, n Note) {

@@ -36,6 +36,11 @@ type Stats struct {
 	// Cluster output: envelopes handed to the broker, the messages they
 	// were joined into, and the broker calls (round trips) that sent them.
 	ClusterEnvelopes, ClusterMessages, ClusterRoundTrips atomic.Int64
+	// Mailboxes (Notify, RegisterAs): notes dropped, oldest first, to keep a
+	// mailbox within its bounds; notes refused as larger than the per-note
+	// bound; notes refused because the store's total is used up
+	// (ErrMailFull); registrations refused for ErrTooManyIdentities.
+	NotesDropped, NotesTooLarge, MailFull, IdentitiesFull atomic.Int64
 }
 
 // Hub owns routes, connections, fan-out and identities of one node.

@@ -135,9 +135,16 @@ func (s *Socket) PublishEvent(channel, event string, args ...any) error {
 	return s.c.hub().PublishEvent(channel, event, args...)
 }
 
-// Notify delivers event to identity; false when it is not registered.
+// Notify delivers event to identity; false when it is not registered or
+// the note is refused (see NotifyErr).
 func (s *Socket) Notify(identity, event string, args ...any) bool {
 	return s.c.hub().Notify(identity, event, args...)
+}
+
+// NotifyErr is Notify with the outcome (see Hub.NotifyErr): the note's id
+// and the older notes dropped for it, or why it was refused.
+func (s *Socket) NotifyErr(identity, event string, args ...any) (NotifyResult, error) {
+	return s.c.hub().NotifyErr(identity, event, args...)
 }
 
 // Registered reports whether identity is registered and alive.
@@ -160,8 +167,11 @@ func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r
 func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
 
 // RegisterAs joins this connection to identity and delivers its mailbox,
-// oldest first (after the last id the client reported in "_resume"). Call it
-// from the controller's callbacks.
+// oldest first (after the last id the client reported in "_resume"). When
+// the mailbox dropped notes the client had not seen, the first delivered
+// note carries "_gap_":n (how many). Call it from the controller's
+// callbacks. A store bounded in identities may refuse a new one
+// (ErrTooManyIdentities).
 func (s *Socket) RegisterAs(identity string, opts ...RegisterOption) error {
 	return s.c.registerAs(identity, opts)
 }
