@@ -71,6 +71,20 @@ func TestRedisCluster(t *testing.T) {
 			t.Fatalf("backlog %s: %+v %v", name, box, err)
 		}
 	}
+	// The mailbox bound holds on a shard too: 5 notes, 3 kept, a gap of 2.
+	b.cfg.MaxMail = 3
+	dropped := 0
+	for range 5 {
+		res, err := b.Notify("user-0", func(id uint64) []byte { return []byte("m" + strconv.FormatUint(id, 10)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped += res.Dropped
+	}
+	_, box, err := a.Register("user-0", "c3", time.Hour, 1, 1)
+	if err != nil || dropped != 3 || len(box) != 3 || box[0].ID != 4 || box[0].Gap != 2 {
+		t.Fatalf("bound on a shard: dropped %d, backlog %+v, %v", dropped, box, err)
+	}
 	if err := a.Announce("node-x", time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -82,6 +82,7 @@ func TestClient(t *testing.T) {
 	t.Run("Raw", func(t *testing.T) { testRaw(t, page(t, bctx, p)) })
 	t.Run("URL", func(t *testing.T) { testURL(t, page(t, bctx, p), p) })
 	t.Run("ResumeAndDedup", func(t *testing.T) { testResume(t, bctx, p) })
+	t.Run("Gap", func(t *testing.T) { testGap(t, page(t, bctx, p)) })
 	t.Run("BigNotificationIDs", func(t *testing.T) { testBigNID(t, page(t, bctx, p), p) })
 	t.Run("FinalCloseCodes", func(t *testing.T) { testFinalCodes(t, page(t, bctx, p), p) })
 	t.Run("ReconnectCodes", func(t *testing.T) { testReconnectCodes(t, page(t, bctx, p), p) })
@@ -222,6 +223,22 @@ func testResume(t *testing.T, bctx context.Context, p *peer) {
 	if q := p.waitConn(t, "resume"); resumeOf(t, q) != `{"user:t":4}` {
 		t.Fatalf("new page query = %q, want _resume={\"user:t\":4}", q)
 	}
+}
+
+// testGap: a notification with "_gap_" fires "gap" first, once.
+func testGap(t *testing.T, tab context.Context) {
+	got := js[json.RawMessage](t, tab, `(async () => {
+		const c = new Plezi('/ws/gap');
+		const log = [];
+		c.on('note', n => log.push(n));
+		c.on('gap', function (id, n) { log.push(id + ' missed ' + n + (this === c ? '' : ' (this?)')); });
+		await c.emit('notify', 1);
+		await c.emit('gapnote', 5, 3);
+		await c.emit('gapnote', 5, 3); // seen already: neither fires
+		await c.emit('notify', 6);
+		return log;
+	})()`)
+	equalJSON(t, "gap", got, `[1,"user:t missed 3",5,6]`)
 }
 
 func testBigNID(t *testing.T, tab context.Context, p *peer) {

@@ -27,6 +27,7 @@ import (
 //	e == "silent"  nothing
 //	e == "fail"    {"event":"_err_","_EID_":id,"status":422,"error":"failed: <args[0]>"}
 //	e == "notify"  for each n in args: {"event":"note","args":[n],"_NID_":n,"_identity":"user:t"}, then the ack
+//	e == "gapnote" args [n, gap]: that note with "_gap_":gap, then the ack
 //	e == "bye"     the ack, then a close with code args[0]
 //	otherwise      {"event":"_ack_","_EID_":id,"data":{"event":e,"args":a}}
 //
@@ -177,6 +178,15 @@ func (p *peer) answer(c *websocket.Conn, kind int, data []byte) bool {
 			if c.WriteMessage(websocket.TextMessage, []byte(note)) != nil {
 				return false
 			}
+		}
+	case "gapnote":
+		if len(ev.Args) != 2 {
+			return false
+		}
+		note := `{"event":"note","args":[` + string(ev.Args[0]) + `],"_NID_":` + string(ev.Args[0]) +
+			`,"_identity":"user:t","_gap_":` + string(ev.Args[1]) + `}`
+		if c.WriteMessage(websocket.TextMessage, []byte(note)) != nil {
+			return false
 		}
 	case "bye":
 		var code int

@@ -12,7 +12,8 @@
  *   ack              {"event":"_ack_","_EID_":id,"data":...}
  *   error            {"event":"_err_","_EID_":id,"status":N,"error":"text"}
  *   push             {"event":"name","args":[...]}
- *   notification     a push with "_NID_":n and "_identity":"user:x"
+ *   notification     a push with "_NID_":n and "_identity":"user:x" (and
+ *                    "_gap_":missed on the first one after dropped ones)
  *
  * Handlers. on(event, fn) calls fn(...msg.args) when the message has an args
  * array and fn(msg) otherwise; `this` is the whole message. Frames that are
@@ -20,7 +21,10 @@
  * frames) go to the "message" handlers as fn(data), data a string or an
  * ArrayBuffer. Special events, with `this` the client: "open"(),
  * "close"(code, reason) each time a connection ends, "reconnecting"(attempt,
- * delayMs) when a reconnect is scheduled, "error"(event) on socket errors.
+ * delayMs) when a reconnect is scheduled, "error"(event) on socket errors,
+ * "gap"(identity, missed) just before a notification that carries
+ * "_gap_":missed — the server's mailbox for identity was full and dropped
+ * that many older notifications this client never got.
  *
  * emit(event, ...args) returns a Promise of the ack's data. It rejects with
  * an Error carrying .status and .code:
@@ -364,6 +368,7 @@
       if (this._settle(msg)) return;
     }
     if (!this._fresh(msg, data)) return;
+    if (typeof msg._gap_ === 'number' && msg._gap_ > 0) this._fire('gap', this, [msg._identity, msg._gap_]);
     var args = Array.isArray(msg.args) ? msg.args : [msg];
     this._fire(msg.event, msg, args);
   };
