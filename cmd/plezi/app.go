@@ -26,7 +26,8 @@ func newApp(cfg server.Config) *server.Server {
 	srv := server.New(cfg)
 	must(srv.Route("/echo", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
 	must(srv.Route("/push", func() dispatch.Controller { return new(Push) }, dispatch.Inline()))
-	must(srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) }))
+	nicks := newNickSet()
+	must(srv.Route("/chat/:room", func() dispatch.Controller { return &Chat{nicks: nicks} }))
 	return srv
 }
 
