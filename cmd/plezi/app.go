@@ -19,15 +19,15 @@ func publicFS() fs.FS {
 	return sub
 }
 
-// newApp builds the demo application on cfg: /echo, /push, /unicast,
-// /chat/:room.
-// The caller adds the page (static files) and starts it.
+// newApp builds the demo application on cfg: /echo, /push, /chat/:room.
+// The caller adds the page (static files), /unicast if asked for
+// (mountUnicast), and starts it.
 func newApp(cfg server.Config) *server.Server {
 	srv := server.New(cfg)
 	must(srv.Route("/echo", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
 	must(srv.Route("/push", func() dispatch.Controller { return new(Push) }, dispatch.Inline()))
-	must(srv.Route("/unicast", func() dispatch.Controller { return new(Direct) }, dispatch.Inline(), dispatch.AutoDispatch(false)))
-	must(srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) }))
+	nicks := newNickSet()
+	must(srv.Route("/chat/:room", func() dispatch.Controller { return &Chat{nicks: nicks} }))
 	return srv
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/plezigo/plezi/cluster"
+	"github.com/plezigo/plezi/dispatch"
 	"github.com/plezigo/plezi/internal/browser"
 	"github.com/plezigo/plezi/server"
 )
@@ -28,11 +29,11 @@ import (
 // browserBoot bounds a test server's start-up and shutdown.
 const browserBoot = 15 * time.Second
 
-// chatJS is installed in each page: join(nick, room, opts) connects to the
-// chat route and resolves with the client once "welcome" arrived; the
+// chatJS is installed in each page: join(nick, room, opts, base) connects
+// to the chat route (base, default "/chat/") and resolves with the client once "welcome" arrived; the
 // client's .id is its connection id and .log records every chat event.
-const chatJS = `window.join = (nick, room, opts) => new Promise((resolve, reject) => {
-  const c = new Plezi('/chat/' + encodeURIComponent(room) + '?nick=' + encodeURIComponent(nick), opts);
+const chatJS = `window.join = (nick, room, opts, base = '/chat/') => new Promise((resolve, reject) => {
+  const c = new Plezi(base + encodeURIComponent(room) + '?nick=' + encodeURIComponent(nick), opts);
   c.log = [];
   c.welcomes = 0;
   for (const ev of ['joined', 'left', 'said', 'private']) c.on(ev, (...args) => c.log.push([ev, ...args]));
@@ -293,6 +294,23 @@ func testDemoPage(t *testing.T, bctx context.Context) {
 	uiJoin(alice, "alice")
 	uiJoin(bob, "bob")
 
+	// a third page cannot take alice's nickname: the page says so and
+	// offers the join form again.
+	mallory := openPage(t, bctx, app.addr)
+	wait, cancel := context.WithTimeout(mallory, browserBoot)
+	defer cancel()
+	err := chromedp.Do(wait,
+		chromedp.SetValue(chromedp.CSS("#nick"), "alice"),
+		chromedp.SetValue(chromedp.CSS("#room"), "ui"),
+		chromedp.Click(chromedp.CSS("#join-btn")),
+		chromedp.WaitVisible(chromedp.CSS("#join-error")),
+	)
+	if err != nil {
+		t.Fatalf("a second alice: no #join-error: %v", err)
+	}
+	evalJSON(t, mallory, `[document.querySelector('#join-error').textContent.includes('in use'),
+		document.querySelector('#join-box').hidden, document.querySelector('#chat').hidden]`, `[true,false,true]`)
+
 	// alice's user list shows bob; a click on him whispers.
 	eval[bool](t, alice, `T.until(() => [...document.querySelectorAll('#users li')].some(li => li.textContent === 'bob'))`)
 	say := func(tab context.Context, text string) {
@@ -309,7 +327,7 @@ func testDemoPage(t *testing.T, bctx context.Context) {
 	eval[bool](t, bob, `T.until(() => [...document.querySelectorAll('#messages li.private')].some(li => li.textContent === 'alice (private): just for you'))`)
 
 	// the echo tester.
-	err := chromedp.Do(alice,
+	err = chromedp.Do(alice,
 		chromedp.SetValue(chromedp.CSS("#echo-text"), "ping!"),
 		chromedp.Click(chromedp.CSS("#echo-send")),
 		chromedp.Click(chromedp.CSS("#echo-bin")),
@@ -405,18 +423,39 @@ func runApp(t testing.TB, srv *server.Server) *appServer {
 	return a
 }
 
+// crowd is a test route like the chat without its nickname hold: each
+// connection registers as "user:"+nick with at most 5 connections, so the
+// sixth closes the oldest with 4009 "replaced".
+type crowd struct {
+	dispatch.Socket
+	nick string
+}
+
+// OnOpen greets the connection and registers it.
+func (c *crowd) OnOpen() {
+	c.nick = c.Request().Query("nick")
+	_ = c.Emit("welcome", c.ID(), c.nick, c.Params("room"))
+	c.Subscribe("crowd")
+	_ = c.RegisterAs("user:"+c.nick, dispatch.MaxConnections(5))
+}
+
+// Say sends text to every crowd connection.
+func (c *crowd) Say(text string) bool { _ = c.PublishEvent("crowd", "said", c.nick, text); return true }
+
 // testReplacedNoReconnect: an identity keeps at most 5 connections;
 // the sixth closes the oldest with 4009, and that client stays closed.
 func testReplacedNoReconnect(t *testing.T, bctx context.Context) {
-	app := startRun(t)
+	srv := newPageApp(server.Config{Addr: "127.0.0.1:0"})
+	must(srv.Route("/crowd/:room", func() dispatch.Controller { return new(crowd) }))
+	app := runApp(t, srv)
 	tab := openPage(t, bctx, app.addr)
 	evalJSON(t, tab, `(async () => {
-		const first = await join('dora', 'crowd', {backoffBase: 1, backoffCap: 5});
+		const first = await join('dora', 'crowd', {backoffBase: 1, backoffCap: 5}, '/crowd/');
 		let reconnecting = 0;
 		first.on('reconnecting', () => reconnecting++);
 		const closed = T.closed(first);
 		const others = [];
-		for (let i = 0; i < 5; i++) others.push(await join('dora', 'crowd'));
+		for (let i = 0; i < 5; i++) others.push(await join('dora', 'crowd', {}, '/crowd/'));
 		const cl = await closed;
 		// a round trip on a live connection after the close: had the
 		// client scheduled a reconnect, its timer (≤ 5 ms) would have run.

@@ -1,37 +1,61 @@
 package main
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/plezigo/plezi/dispatch"
 )
 
 // Chat is the demo chat: rooms from the path, nicknames from ?nick=,
 // messages to the room, private messages by id (Unicast) and offline
 // messages by nickname (Notify).
+//
+// Identity is settled in PreConnect, before the upgrade: a nickname is held
+// by one connection on this node until it closes, so a second connection
+// cannot take it over (and with it the nickname's mailbox). The demo has no
+// login, so the first to come holds it; a real app reads a session cookie
+// or a token in PreConnect instead, and refuses what does not check out.
 type Chat struct {
 	dispatch.Socket
+	nicks      *nickSet // the app's, shared by its chat connections
 	nick, room string
 }
 
-// PreConnect refuses connections without a nickname.
+// PreConnect refuses a missing or malformed nickname with 400 and one held
+// by another connection on this node with 409, before the upgrade.
 func (c *Chat) PreConnect(r *dispatch.Request) error {
-	if r.Query("nick") == "" {
-		return dispatch.Refuse(400, "nick is required")
+	nick := r.Query("nick")
+	if !validNick(nick) {
+		return errBadNick
 	}
+	if !c.nicks.hold(nick, c, time.Now()) {
+		return errNickTaken
+	}
+	c.nick = nick
 	return nil
 }
 
 // OnOpen greets the connection, tells the room and delivers the mailbox.
+// A connection whose hold lapsed during a slow upgrade, and went to
+// another, closes with 1008.
 func (c *Chat) OnOpen() {
-	c.nick, c.room = c.Request().Query("nick"), c.Params("room")
+	if !c.nicks.confirm(c.nick, c) {
+		c.CloseWith(1008, "nick in use")
+		return
+	}
+	c.room = c.Params("room")
 	_ = c.Emit("welcome", c.ID(), c.nick, c.room)
 	_ = c.PublishEvent(c.channel(), "joined", c.nick, c.ID())
 	c.Subscribe(c.channel())
-	_ = c.RegisterAs("user:"+c.nick, dispatch.MaxConnections(5))
+	_ = c.RegisterAs("user:" + c.nick)
 }
 
-// OnClose tells the room.
+// OnClose frees the nickname and tells the room.
 func (c *Chat) OnClose(int, string) {
-	_ = c.PublishEvent(c.channel(), "left", c.nick, c.ID())
+	if c.nicks.release(c.nick, c) {
+		_ = c.PublishEvent(c.channel(), "left", c.nick, c.ID())
+	}
 }
 
 func (c *Chat) channel() string { return "room:" + c.room }
@@ -59,6 +83,8 @@ func (c *Chat) Tell(nick, text string) (bool, error) {
 }
 
 var (
+	errBadNick     = dispatch.Refuse(400, fmt.Sprintf("nick: 1 to %d letters, digits, '_', '-' or '.'", maxNick))
+	errNickTaken   = dispatch.Refuse(409, "nick in use")
 	errGone        = dispatch.StatusError(404, "that connection is gone")
 	errUnknownUser = dispatch.StatusError(404, "unknown user")
 )

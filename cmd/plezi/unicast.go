@@ -4,7 +4,15 @@ import (
 	"bytes"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/server"
 )
+
+// mountUnicast adds /unicast (Direct) to srv, before Run. It is off unless
+// -unicast asks for it: a benchmark route lets any client send raw text to
+// any connection id.
+func mountUnicast(srv *server.Server) {
+	must(srv.Route("/unicast", func() dispatch.Controller { return new(Direct) }, dispatch.Inline(), dispatch.AutoDispatch(false)))
+}
 
 // Direct is the /unicast route, the cross-node unicast benchmark (S4): a
 // connection learns its id from its first message, and a text message

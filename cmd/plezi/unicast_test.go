@@ -1,6 +1,7 @@
 package main
 
-// Tests of the /unicast route (the S4 benchmark's contract) through
+// Tests of the /unicast route (the S4 benchmark's contract, mounted by
+// -unicast only) through
 // gorilla/websocket clients: one node, and two nodes sharing the real Redis
 // at 127.0.0.1:6379 (it must answer: these tests fail, never skip, without
 // it; scripts/test.sh starts it).
@@ -10,6 +11,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -94,9 +96,21 @@ func sendUntil(t *testing.T, c *websocket.Conn, to string, in <-chan string, pay
 	}
 }
 
-func TestUnicastOneNode(t *testing.T) {
+// TestUnicastOffByDefault: without -unicast, an upgrade to /unicast is
+// refused with 404 like any unknown path.
+func TestUnicastOffByDefault(t *testing.T) {
 	t.Parallel()
 	addr := bootPlezi(t).addr
+	_, resp, err := websocket.DefaultDialer.Dial(wsURL(addr, "/unicast"), nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("upgrade to /unicast without -unicast: %v (response %v), want 404", err, resp)
+	}
+	resp.Body.Close()
+}
+
+func TestUnicastOneNode(t *testing.T) {
+	t.Parallel()
+	addr := bootPlezi(t, "-unicast").addr
 	a, idA := dialUnicast(t, addr)
 	b, idB := dialUnicast(t, addr)
 	if idA == idB {
@@ -125,7 +139,7 @@ func TestUnicastOneNode(t *testing.T) {
 
 func TestUnicastCloses(t *testing.T) {
 	t.Parallel()
-	addr := bootPlezi(t).addr
+	addr := bootPlezi(t, "-unicast").addr
 	for _, tt := range []struct {
 		name string
 		mt   int
@@ -152,7 +166,7 @@ func TestUnicastCloses(t *testing.T) {
 // keeps the sender open.
 func TestUnicastGoneTarget(t *testing.T) {
 	t.Parallel()
-	addr := bootPlezi(t).addr
+	addr := bootPlezi(t, "-unicast").addr
 	a, idA := dialUnicast(t, addr)
 	b, idB := dialUnicast(t, addr)
 	gone, idGone := dialUnicast(t, addr)
@@ -186,6 +200,7 @@ func redisNode(t *testing.T, prefix string) string {
 	t.Cleanup(func() { _ = rb.Close() }) // runs after the server's shutdown
 	srv := newApp(server.Config{Addr: "127.0.0.1:0", Broker: rb,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	mountUnicast(srv)
 	return runApp(t, srv).addr
 }
 

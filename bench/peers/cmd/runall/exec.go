@@ -125,6 +125,9 @@ func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, 
 	if r.ports() == 1 {
 		extra = append(extra, "-reuseport")
 	}
+	if r.id == "s4" {
+		extra = append(extra, "-unicast") // /unicast is off by default
+	}
 	env := []string{"PL_REDIS_URL=redis://" + c.redis + "/0"}
 	var nodes []*running
 	defer func() { stopAll(nodes) }()

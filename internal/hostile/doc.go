@@ -1,0 +1,38 @@
+// Package hostile holds the hostile-client test group: probes that attack
+// a real cmd/plezi process over real sockets, the way an untrusted client
+// on the internet would, and check that the process neither crashes, hangs
+// nor grows without bound, and answers each attack as documented.
+//
+// The package has no code of its own outside its tests. TestMain builds
+// cmd/plezi once (go build, from the module root that `go env GOMOD`
+// names); each test starts the binary on a free port with its own flags and
+// environment (start, startEnv), and the harness fails the test when the
+// process died before the test stopped it, did not exit 0 after SIGTERM,
+// or logged a panic. Probes read the process's own figures: RSS and its
+// peak from /proc/PID/status, open descriptors from /proc/PID/fd, and the
+// server's counters from /debug/stats (with -debug).
+//
+// Probe classes, one file each:
+//
+//   - hostile_http_test.go: request heads (oversized, many headers, a head
+//     that never ends, byte by byte).
+//   - hostile_frames_test.go: websocket framing (bad framing and reserved
+//     bits → 1002 and a closed socket, frames byte by byte).
+//   - hostile_events_test.go: the JSON event protocol (text that is not
+//     an event → 1007).
+//   - hostile_exhaustion_test.go: memory and descriptors (inflate bombs
+//     with -compress → 1009 and bounded RSS, connection churn → no
+//     descriptor left behind).
+//   - hostile_exposure_test.go: what is reachable by default (/unicast
+//     and /debug unmounted, the demo chat's nicknames cannot be taken over).
+//   - hostile_flags_test.go: start-up settings (a bad flag or PL_ value
+//     exits 1 with one line; -help exits 0).
+//
+// The binary is built without -race so that memory figures mean what they
+// say; run the group with
+//
+//	go test -race -count=1 ./internal/hostile/
+//
+// HOSTILE_BIN=/path/to/plezi runs the probes against that binary instead
+// (an older build, to see a probe fail before its fix).
+package hostile
