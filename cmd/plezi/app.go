@@ -27,7 +27,7 @@ func newApp(cfg server.Config) *server.Server {
 	must(srv.Route("/echo", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
 	must(srv.Route("/push", func() dispatch.Controller { return new(Push) }, dispatch.Inline()))
 	must(srv.Route("/unicast", func() dispatch.Controller { return new(Direct) }, dispatch.Inline(), dispatch.AutoDispatch(false)))
-	must(srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) }))
+	must(srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say", "whisper", "tell")))
 	return srv
 }
 
