@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/plezigo/plezi/server"
 )
 
@@ -60,5 +62,30 @@ func TestPlainErrorHidden(t *testing.T) {
 		if m := c.call(3, "fail", 418); m.Status != 418 || m.Error != "refused" || m.Ref != "" {
 			t.Fatalf("%s: StatusError answered %s", path, m.raw)
 		}
+	}
+}
+
+// TestPanicLoggedOnce: every panic in a callback closes its connection
+// with 1011 and is counted, but the stack is logged once per controller
+// type and callback; repeats within a second are not logged at all.
+func TestPanicLoggedOnce(t *testing.T) {
+	t.Parallel()
+	var logs logBuffer
+	s := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, routes)
+	const n = 4
+	for i := range n {
+		c := dialPeer(t, s, []string{"/peer", "/peer-inline"}[i%2])
+		c.emit(1, "boom")
+		if code, _ := c.closed(); code != websocket.CloseInternalServerErr {
+			t.Fatalf("close code %d, want 1011", code)
+		}
+	}
+	eventually(t, "the panics counted", func() bool { return s.Hub().Stats().Panics.Load() == n })
+	out := logs.String()
+	if st, lines := strings.Count(out, "stack="), strings.Count(out, "panic in controller"); st != 1 || lines > 2 {
+		t.Fatalf("%d panics logged %d lines, %d with a stack; want 1 stack, at most 2 lines:\n%s", n, lines, st, out)
+	}
+	if !strings.Contains(out, "callback=Boom") || !strings.Contains(out, "controller=Peer") {
+		t.Errorf("the log does not name the controller and callback:\n%s", out)
 	}
 }

@@ -30,6 +30,11 @@
 //     unsafe.Pointer, complex number or non-empty interface;
 //   - returns nothing, T, error, or (T, error), where T has a JSON form.
 //
+// Table.Err names every other exported method and why it cannot be an
+// event (package dispatch refuses a route whose controller has one).
+// Table.Only selects a subset by name: the events a route's clients may
+// call.
+//
 // Event names: a method ChatMessage answers to "ChatMessage",
 // "chat_message" and "chatMessage"; Said to "Said" and "said".
 //
