@@ -38,7 +38,7 @@ func KeepRequest() RouteOption { return func(r *Route) { r.keepReq = true } }
 // like an unknown one (404, or Unknown). Server-side deliveries
 // (Multicast, Broadcast, Unicast, Notify) reach every event method either
 // way. Route fails when a name selects no event method. Options combine:
-// names add up.
+// names add up. The names are resolved once, when the route is added.
 func ClientEvents(names ...string) RouteOption {
 	return func(r *Route) { r.clientNames = append(r.clientNames, names...) }
 }
@@ -78,7 +78,8 @@ func (r *Route) Protocols() []string { return r.protocols }
 func (r *Route) AutoDispatch() bool { return r.auto }
 
 // ClientEvents returns the snake_case names of the events the route's
-// clients may call, sorted, in a new slice the caller owns.
+// clients may call, sorted, in a new slice the caller owns. Safe for
+// concurrent use.
 func (r *Route) ClientEvents() []string { return r.client.Names() }
 
 // ctype is what is known once about a controller type.

@@ -19,6 +19,7 @@ type (
 	badVariadic struct{ dispatch.Socket }
 	badMany     struct{ dispatch.Socket }
 	goodRoute   struct{ dispatch.Socket }
+	ptrSocket   struct{ *dispatch.Socket }
 )
 
 func (*badClose) OnClose()                       {}
@@ -74,6 +75,7 @@ func TestRouteMistakes(t *testing.T) {
 		{"nil factory", "/a", nil, nil, dispatch.ErrNilFactory, nil},
 		{"nil controller", "/a", func() dispatch.Controller { return nil }, nil, dispatch.ErrNotController, nil},
 		{"typed nil", "/a", func() dispatch.Controller { return (*goodRoute)(nil) }, nil, dispatch.ErrNotController, nil},
+		{"nil *Socket", "/a", func() dispatch.Controller { return new(ptrSocket) }, nil, dispatch.ErrNotController, nil},
 		{"factory panics", "/a", func() dispatch.Controller { panic("no") }, nil, dispatch.ErrNotController, []string{"no"}},
 		{"unknown client event", "/a", ctl(new(goodRoute)), []dispatch.RouteOption{dispatch.ClientEvents("say", "shout", "on_close")}, dispatch.ErrClientEvent, []string{`"shout"`, `"on_close"`}},
 	}

@@ -42,8 +42,8 @@ func controllerType(f Factory) (rt reflect.Type, err error) {
 		return nil, ErrNotController
 	}
 	rt = reflect.TypeOf(sample)
-	if rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct || reflect.ValueOf(sample).IsNil() {
-		return nil, ErrNotController
+	if rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct || reflect.ValueOf(sample).IsNil() || sample.socket() == nil {
+		return nil, ErrNotController // sample.socket() is nil for an embedded nil *Socket
 	}
 	return rt, nil
 }
