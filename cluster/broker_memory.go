@@ -1,10 +1,15 @@
 package cluster
 
 import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/lograte"
 )
 
 var (
@@ -40,6 +45,9 @@ type Memory struct {
 	fullSweep time.Time            // last sweep made because a bound was reached; guarded by idMu
 	now       func() time.Time
 	nodes     map[string]time.Time // node → announcement expiry; guarded by idMu
+
+	panicLog lograte.Limiter
+	Panics   atomic.Int64 // subscriber panics Publish recovered (the message is lost to that subscriber only)
 }
 
 type memSub struct {
@@ -73,13 +81,40 @@ func (m *Memory) Publish(topic string, data []byte) error {
 	}
 	m.mu.RUnlock()
 	for _, s := range list {
-		if s.fn != nil {
-			s.fn(data)
-		} else {
-			s.pfn(topic, data)
-		}
+		m.deliver(s, topic, data)
 	}
 	return nil
+}
+
+// deliver calls one subscriber; a panic is recovered, counted and logged
+// (to slog.Default, rate-limited), so the publisher goes on.
+func (m *Memory) deliver(s *memSub, topic string, data []byte) {
+	defer recoverHandler(&m.Panics, &m.panicLog, slog.Default())
+	if s.fn != nil {
+		s.fn(data)
+	} else {
+		s.pfn(topic, data)
+	}
+}
+
+// recoverHandler, deferred around a subscriber's call, recovers its panic:
+// counted in n, logged with the stack the first time, then at most a line
+// a second.
+func recoverHandler(n *atomic.Int64, l *lograte.Limiter, log *slog.Logger) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	n.Add(1)
+	if ok, stack, skipped := l.Check("handler"); ok {
+		args := []any{"panic", fmt.Sprint(r)}
+		if stack {
+			args = append(args, "stack", string(debug.Stack()))
+		} else {
+			args = append(args, "unlogged_since_last", skipped)
+		}
+		log.Error("cluster: panic in a subscriber; message dropped", args...)
+	}
 }
 
 // Subscribe calls fn for each message on topic until cancel.

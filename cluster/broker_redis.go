@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/lograte"
 )
 
 var (
@@ -61,8 +62,10 @@ type Redis struct {
 
 	lastProbe atomic.Int64
 	healthy   atomic.Bool
+	panicLog  lograte.Limiter
 	Deaf      atomic.Int64 // times the subscription was found deaf and renewed
 	Errors    atomic.Int64 // failed publishes and commands
+	Panics    atomic.Int64 // handler panics the reader recovered (the message is lost to that handler only)
 }
 
 // NewRedis connects to Redis and starts the subscription reader. Close
@@ -307,12 +310,20 @@ func (r *Redis) reader(ps *redis.PubSub) {
 		// Handlers only read data, and only until they return.
 		data := unsafe.Slice(unsafe.StringData(msg.Payload), len(msg.Payload))
 		for _, s := range list {
-			if s.fn != nil {
-				s.fn(data)
-			} else {
-				s.pfn(msg.Channel, data)
-			}
+			r.deliver(s, msg.Channel, data)
 		}
+	}
+}
+
+// deliver hands one message to one handler. A handler that panics (one
+// bad message from another node) loses that message, not the reader: the
+// panic is counted and logged, rate-limited.
+func (r *Redis) deliver(s *memSub, channel string, data []byte) {
+	defer recoverHandler(&r.Panics, &r.panicLog, r.log)
+	if s.fn != nil {
+		s.fn(data)
+	} else {
+		s.pfn(channel, data)
 	}
 }
 

@@ -44,6 +44,7 @@ func inlineHub(tb testing.TB, opts ...dispatch.RouteOption) (*dispatch.Hub, *dis
 		Identities: cluster.NewMemory(),
 		Logger:     quiet,
 	})
+	opts = append([]dispatch.RouteOption{dispatch.ClientEvents("add")}, opts...)
 	r, err := h.Route("/fan", func() dispatch.Controller { return new(Fan) }, opts...)
 	if err != nil {
 		tb.Fatal(err)

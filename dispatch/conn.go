@@ -160,14 +160,31 @@ func (c *Conn) run(j job) {
 
 // safe runs fn, turning a panic into a logged close with 1011.
 func (c *Conn) safe(what string, fn func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.hub().stats.Panics.Add(1)
-			c.hub().log.Error("dispatch: panic in controller", "what", what, "id", c.ID(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			c.t.Close(ws.StatusInternalServerError, "internal error")
-		}
-	}()
+	defer c.recoverAs(what)
 	fn()
+}
+
+// recoverAs, deferred, turns a panic in callback what into a close with
+// 1011. It is counted every time and logged with its stack the first time
+// for the controller type and callback, then at most a line a second.
+func (c *Conn) recoverAs(what string) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	h := c.hub()
+	h.stats.Panics.Add(1)
+	name := c.typ().name
+	if log, stack, skipped := h.panicLog.Check(name + "." + what); log {
+		args := []any{"controller", name, "callback", what, "id", c.ID(), "panic", fmt.Sprint(r)}
+		if stack {
+			args = append(args, "stack", string(debug.Stack()))
+		} else if skipped > 0 {
+			args = append(args, "unlogged_since_last", skipped)
+		}
+		h.log.Error("dispatch: panic in controller", args...)
+	}
+	c.t.Close(ws.StatusInternalServerError, "internal error")
 }
 
 func (c *Conn) handleMessage(data []byte, binary bool) {
@@ -183,7 +200,8 @@ func (c *Conn) handleMessage(data []byte, binary bool) {
 	c.safe("OnMessage", func() { h.OnMessage(Message{Data: data, Binary: binary}) })
 }
 
-// handleEvent runs one client JSON event and answers its _EID_.
+// handleEvent runs one client JSON event and answers its _EID_. Clients
+// reach only the route's client events; any other name is unknown.
 func (c *Conn) handleEvent(data []byte) {
 	msg, err := event.Parse(data)
 	if err != nil {
@@ -192,13 +210,33 @@ func (c *Conn) handleEvent(data []byte) {
 		c.t.Close(ws.StatusInvalidFramePayloadData, "not a JSON event")
 		return
 	}
-	m := c.typ().events.Lookup(msg.Name)
+	m := c.route.client.Lookup(msg.Name)
 	if m == nil {
+		if c.typ().events.Lookup(msg.Name) != nil {
+			c.hub().stats.DeniedEvents.Add(1)
+		}
 		c.unknown(msg)
 		return
 	}
+	c.callEvent(m, msg)
+}
+
+// callEvent calls m and answers; a panic is the method's (recoverAs).
+func (c *Conn) callEvent(m *event.Method, msg event.Message) {
+	defer c.recoverAs(m.Name())
 	res, has, callErr, decErr := m.Call(reflect.ValueOf(c.ctrl), msg)
-	c.reply(msg.EID, res, has, callErr, decErr)
+	switch {
+	case decErr != nil:
+		c.hub().stats.BadArgs.Add(1)
+		c.hub().log.Debug("dispatch: bad event arguments", "id", c.ID(), "err", decErr)
+		if msg.EID != nil {
+			c.sendText(event.AppendError(nil, msg.EID, 400, decErr.Error()))
+		}
+	case callErr != nil:
+		c.replyError(msg.EID, m.Event(), callErr)
+	case msg.EID != nil:
+		c.sendAck(msg.EID, m.Event(), res, has)
+	}
 }
 
 func (c *Conn) unknown(msg event.Message) {
@@ -209,7 +247,7 @@ func (c *Conn) unknown(msg event.Message) {
 		}
 		u.Unknown(string(msg.Name), RawArgs(args))
 		if msg.EID != nil {
-			c.sendAck(msg.EID, nil, false)
+			c.sendAck(msg.EID, "Unknown", nil, false)
 		}
 		return
 	}
@@ -219,32 +257,31 @@ func (c *Conn) unknown(msg event.Message) {
 	}
 }
 
-func (c *Conn) reply(eid []byte, res any, has bool, callErr, decErr error) {
-	switch {
-	case decErr != nil:
-		c.hub().stats.BadArgs.Add(1)
-		c.hub().log.Debug("dispatch: bad event arguments", "id", c.ID(), "err", decErr)
+// replyError answers the error of event name: a StatusError with its status
+// and text; any other error, whose text may hold what clients must not
+// see, with 500 "internal error" and a ref that the log line (the real
+// error) carries too.
+func (c *Conn) replyError(eid []byte, name string, err error) {
+	var he *HTTPError
+	if errors.As(err, &he) {
 		if eid != nil {
-			c.sendText(event.AppendError(nil, eid, 400, decErr.Error()))
+			c.sendText(event.AppendError(nil, eid, he.Status, he.Msg))
 		}
-	case callErr != nil:
-		status := 500
-		var he *HTTPError
-		if errors.As(callErr, &he) {
-			status = he.Status
-		}
-		if eid != nil {
-			c.sendText(event.AppendError(nil, eid, status, callErr.Error()))
-		}
-	case eid != nil:
-		c.sendAck(eid, res, has)
+		return
+	}
+	h := c.hub()
+	ref := h.newRef()
+	h.log.Error("dispatch: event failed", "ref", ref, "controller", c.typ().name, "event", name, "id", c.ID(), "err", err)
+	if eid != nil {
+		c.sendText(event.AppendErrorRef(nil, eid, 500, "internal error", ref))
 	}
 }
 
-func (c *Conn) sendAck(eid []byte, res any, has bool) {
+func (c *Conn) sendAck(eid []byte, name string, res any, has bool) {
 	b, err := event.AppendAck(nil, eid, res, has)
 	if err != nil {
-		b = event.AppendError(nil, eid, 500, "result does not encode: "+err.Error())
+		c.replyError(eid, name, fmt.Errorf("dispatch: result does not encode: %w", err))
+		return
 	}
 	c.sendText(b)
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/plezigo/plezi/server"
 )
 
-// Peer exposes every primitive as an event, so a client can drive them.
+// Peer exposes every primitive as an event, so a client can drive them
+// (its routes allow clients every event).
 type Peer struct {
 	dispatch.Socket
 	name string
@@ -78,10 +79,10 @@ func (e *Echo) OnMessage(m dispatch.Message) {
 
 // routes adds the test routes to s.
 func routes(s *server.Server) {
-	must(s.Route("/peer", func() dispatch.Controller { return new(Peer) }))
-	must(s.Route("/peer-inline", func() dispatch.Controller { return new(Peer) }, dispatch.Inline()))
+	must(s.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AllClientEvents()))
+	must(s.Route("/peer-inline", func() dispatch.Controller { return new(Peer) }, dispatch.Inline(), dispatch.AllClientEvents()))
 	must(s.Route("/other", func() dispatch.Controller { return new(Other) }))
-	must(s.Route("/unk", func() dispatch.Controller { return new(Unk) }))
+	must(s.Route("/unk", func() dispatch.Controller { return new(Unk) }, dispatch.ClientEvents("known")))
 	must(s.Route("/echo", func() dispatch.Controller { return new(Echo) }))
 	must(s.Route("/echo-inline", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
 }

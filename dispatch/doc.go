@@ -13,12 +13,43 @@
 //	func (c *Chat) OnOpen()               { c.nick = c.Request().Query("nick") }
 //	func (c *Chat) Say(text string) bool  { c.Broadcast("said", c.nick, text); return true }
 //
+//	hub.Route("/chat", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say"))
+//
 // Lifecycle callbacks are optional interfaces (PreConnecter, Opener,
 // MessageHandler, Closer, ShutdownHandler, UnicastFailer, UnknownHandler).
 // Every other exported method of the controller's pointer type is an event,
 // found once per type when the route is added: event "say" or "Say" calls Say
 // with its arguments decoded from JSON (see package internal/event for the
 // wire format).
+//
+// Who may call an event: server-side deliveries (Multicast, Broadcast,
+// Unicast, Notify) reach every event method. A client reaches only the
+// events its route lists with ClientEvents (or every one, with
+// AllClientEvents); by default none. A client calling any other method
+// gets the answer an unknown event gets (404, or Unknown), and
+// Stats.DeniedEvents counts it.
+//
+// Route checks the controller once and refuses, with a *RouteError naming
+// the method and why: a lifecycle method of the wrong signature (OnClose(),
+// OnOpen(int), OnMessage(string) would never be called), an exported method
+// that cannot be an event (a channel or variadic parameter, a result
+// without a JSON form), an empty pattern, a pattern matching the same paths
+// as an earlier route's, a nil factory, and ClientEvents naming no event.
+//
+// Event errors: a StatusError answers the client with its status and text.
+// Any other error answers {"event":"_err_","status":500,"error":"internal
+// error","ref":"<ref>"}; the log line "dispatch: event failed" carries the
+// same ref with the real error, which never reaches the client. A panic in
+// a callback closes the connection with 1011; it is counted every time and
+// its stack is logged once per controller type and callback, later ones at
+// most one line a second.
+//
+// Connection ids are "<node>-<hex>" (the node may hold dashes; the number
+// follows the last one). Every id and cluster envelope from outside is
+// parsed by total parsers (fuzzed): a malformed id is a connection that is
+// gone (Unicast false, OnUnicastFailed); a malformed envelope, or a panic
+// while handling one, drops that envelope and counts it (BadEnvelopes,
+// Panics), never the goroutine that read it.
 //
 // The upgrade request (Request) answers in full in PreConnect and OnOpen;
 // after OnOpen only the path parameters (Params) remain, so an idle

@@ -1,11 +1,12 @@
 package dispatch
 
 import (
-	"time"
-
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
+	"runtime/debug"
+	"time"
 
 	"github.com/gobwas/ws"
 )
@@ -32,6 +33,12 @@ const (
 	envUnicastFailed
 	envMax
 )
+
+// targetsConn reports whether envelopes of kind k name a connection id
+// as their target.
+func (k envKind) targetsConn() bool {
+	return k == envUnicast || k == envNote || k == envClose || k == envUnicastFailed
+}
 
 type envelope struct {
 	kind   envKind
@@ -264,8 +271,10 @@ func (h *Hub) onPublish(b []byte, via string) {
 }
 
 // handleEnvelope handles one envelope; pub selects the local subscribers
-// of a publish.
+// of a publish. Nothing in b can make it panic; if something does anyway
+// (a bug), the panic is recovered, counted and logged (rate-limited).
 func (h *Hub) handleEnvelope(b []byte, pub target) {
+	defer h.recoverEnvelope()
 	if h.cfg.Secret != nil {
 		var ok bool
 		if b, ok = checkMAC(b, h.cfg.Secret); !ok {
@@ -274,20 +283,53 @@ func (h *Hub) handleEnvelope(b []byte, pub target) {
 		}
 	}
 	if err := eachEnvelope(b, func(env []byte) { h.handleOne(env, pub) }); err != nil {
-		h.stats.BadEnvelopes.Add(1)
-		h.log.Warn("dispatch: bad cluster batch", "err", err)
+		h.badEnvelope("bad cluster batch", err)
 	}
 }
 
-// handleOne handles one envelope of a published message.
+// badEnvelope counts a dropped envelope and logs it, rate-limited.
+func (h *Hub) badEnvelope(what string, err error) {
+	h.stats.BadEnvelopes.Add(1)
+	if log, _, skipped := h.envLog.Check(what); log {
+		h.log.Warn("dispatch: "+what, "err", err, "unlogged_since_last", skipped)
+	}
+}
+
+// recoverEnvelope, deferred, drops the envelope being handled when it
+// panicked: counted in Panics and BadEnvelopes, logged with the stack the
+// first time, then at most a line a second.
+func (h *Hub) recoverEnvelope() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	h.stats.Panics.Add(1)
+	h.stats.BadEnvelopes.Add(1)
+	if log, stack, skipped := h.envLog.Check("panic"); log {
+		args := []any{"panic", fmt.Sprint(r)}
+		if stack {
+			args = append(args, "stack", string(debug.Stack()))
+		} else {
+			args = append(args, "unlogged_since_last", skipped)
+		}
+		h.log.Error("dispatch: panic handling a cluster envelope", args...)
+	}
+}
+
+// handleOne handles one envelope of a published message; one that panics
+// is dropped alone, not with the rest of its batch.
 func (h *Hub) handleOne(b []byte, pub target) {
+	defer h.recoverEnvelope()
 	var e envelope
 	if err := parseEnvelope(b, &e); err != nil {
-		h.stats.BadEnvelopes.Add(1)
-		h.log.Warn("dispatch: bad cluster envelope", "err", err)
+		h.badEnvelope("bad cluster envelope", err)
 		return
 	}
 	if e.origin == h.node {
+		return
+	}
+	if e.kind.targetsConn() && !validID(e.target) {
+		h.badEnvelope("bad connection id in a cluster envelope", ErrBadID)
 		return
 	}
 	h.stats.RemoteIn.Add(1)

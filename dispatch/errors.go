@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"errors"
+	"strconv"
 )
 
 // Errors returned by the dispatch package.
@@ -18,7 +19,34 @@ var (
 	ErrNoteTooLarge      = errors.New("dispatch: note is larger than a mailbox takes")
 	ErrMailFull          = errors.New("dispatch: mailboxes hold their total bound")
 	ErrTooManyIdentities = errors.New("dispatch: identity store holds its bound of identities")
+
+	// Route's refusals (wrapped in a *RouteError saying which and why).
+	ErrNilFactory     = errors.New("dispatch: factory is nil")
+	ErrBadMethod      = errors.New("dispatch: controller method cannot be used")
+	ErrBadPattern     = errors.New("dispatch: bad route pattern")
+	ErrDuplicateRoute = errors.New("dispatch: route pattern added twice")
+	ErrClientEvent    = errors.New("dispatch: ClientEvents names no event method")
 )
+
+// RouteError is a mistake Route found in a route: its pattern, the
+// controller method concerned ("Chat.OnClose"; "" for the pattern itself)
+// and why. Err is the sentinel it matches with errors.Is.
+type RouteError struct {
+	Pattern, Method, Reason string
+	Err                     error
+}
+
+// Error says the route, the method and why, on one line.
+func (e *RouteError) Error() string {
+	s := "dispatch: route " + strconv.Quote(e.Pattern) + ": "
+	if e.Method != "" {
+		s += e.Method + " "
+	}
+	return s + e.Reason
+}
+
+// Unwrap returns the sentinel.
+func (e *RouteError) Unwrap() error { return e.Err }
 
 // HTTPError refuses a websocket upgrade from PreConnect with an HTTP status.
 type HTTPError struct {

@@ -185,9 +185,10 @@ func (h *Hub) typeByName(name string) *ctype {
 // It returns false when the target is known to be gone.
 func (h *Hub) Unicast(id, event string, args ...any) bool { return h.unicast(nil, id, event, args) }
 
+// unicast delivers to id: a malformed id, like a gone one, fails at once.
 func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 	c, local := h.lookup(id)
-	if local && c == nil {
+	if c == nil && (local || h.broker == nil) {
 		if from != nil {
 			h.unicastFailed(from.ID(), id, name) // counts
 		} else {
@@ -203,10 +204,6 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 	if local {
 		c.deliver(d)
 		return true
-	}
-	if h.broker == nil {
-		h.stats.UnicastFailed.Add(1)
-		return false
 	}
 	sender := ""
 	if from != nil {

@@ -83,6 +83,7 @@ type msg struct {
 	Data     json.RawMessage   `json:"data"`
 	Status   int               `json:"status"`
 	Error    string            `json:"error"`
+	Ref      string            `json:"ref"`
 	NID      uint64            `json:"_NID_"`
 	Identity string            `json:"_identity"`
 	raw      string

@@ -4,17 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"reflect"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/gobwas/ws"
 
 	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/internal/lograte"
 )
 
 // HubConfig configures a Hub. Zero values get the documented defaults.
@@ -30,9 +31,16 @@ type HubConfig struct {
 }
 
 // Stats are the hub's counters. Read with Load; safe for concurrent use.
+// Panics counts every panic the hub recovered: in a controller's callback
+// (the connection closes with 1011) and while handling a cluster envelope
+// (the envelope is dropped and counted in BadEnvelopes too). BadEnvelopes
+// also counts envelopes that do not parse, fail their signature, or name a
+// malformed connection id. DeniedEvents counts client calls to event
+// methods the route does not let clients call (answered as unknown).
 type Stats struct {
 	Delivered, Dropped, Panics, BadEvents, BadArgs, UnknownEvents atomic.Int64
 	UnicastFailed, PublishErrors, RemoteIn, BadEnvelopes          atomic.Int64
+	DeniedEvents                                                  atomic.Int64
 	// Cluster output: envelopes handed to the broker, the messages they
 	// were joined into, and the broker calls (round trips) that sent them.
 	ClusterEnvelopes, ClusterMessages, ClusterRoundTrips atomic.Int64
@@ -69,6 +77,11 @@ type Hub struct {
 	wg      sync.WaitGroup
 	cancels []func()
 	started atomic.Bool
+
+	panicLog lograte.Limiter // controller panics: a stack once per type and callback
+	envLog   lograte.Limiter // bad or panicking cluster envelopes
+	refBase  string          // random per hub: error refs are refBase-seq
+	refSeq   atomic.Uint64
 }
 
 type chanRef struct {
@@ -86,9 +99,7 @@ type outEnvelope struct {
 // NewHub makes a hub. Call Start before serving and Stop after.
 func NewHub(cfg HubConfig) *Hub {
 	if cfg.Node == "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		cfg.Node = hex.EncodeToString(b[:])
+		cfg.Node = randomHex(6)
 	}
 	if cfg.Loops < 1 {
 		cfg.Loops = 1
@@ -102,7 +113,7 @@ func NewHub(cfg HubConfig) *Hub {
 	h := &Hub{
 		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
 		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},
-		out: make(chan outEnvelope, 4096), stop: make(chan struct{}),
+		out: make(chan outEnvelope, 4096), stop: make(chan struct{}), refBase: randomHex(4),
 	}
 	h.router.hub = h
 	for i := 0; i < cfg.Loops; i++ {
@@ -112,6 +123,18 @@ func NewHub(cfg HubConfig) *Hub {
 		h.shards = append(h.shards, newShard())
 	}
 	return h
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newRef returns a new error reference, unique to this hub's life.
+// Concurrency-safe.
+func (h *Hub) newRef() string {
+	return h.refBase + "-" + strconv.FormatUint(h.refSeq.Add(1), 36)
 }
 
 // Node returns the node id.
@@ -132,29 +155,39 @@ func (h *Hub) SetRunner(l Loops) { h.loops = l }
 func (h *Hub) Router() *Router { return &h.router }
 
 // Route adds a websocket route. pattern segments ":name" are parameters and
-// a last segment "*" takes the rest. Not safe for concurrent use; add routes
-// before serving.
+// a last segment "*" takes the rest. Route calls f once, to learn the
+// controller's type, and refuses (with a *RouteError naming the method or
+// pattern and why, errors.Is one of ErrBadMethod, ErrBadPattern,
+// ErrDuplicateRoute, ErrClientEvent; or ErrNilFactory, ErrNotController) a
+// lifecycle method of the wrong signature, an exported method that cannot
+// be an event, an empty pattern, a pattern of the same shape as an earlier
+// route's, and ClientEvents naming no event method. Not safe for
+// concurrent use; add routes before serving.
 func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, error) {
-	sample := f()
-	if sample == nil || sample.socket() == nil {
-		return nil, ErrNotController
-	}
-	rt := reflect.TypeOf(sample)
-	if rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct {
-		return nil, ErrNotController
+	rt, err := controllerType(f)
+	if err != nil {
+		return nil, err
 	}
 	r := newRoute(pattern, f, opts)
+	events := event.NewTable(rt, reserved)
+	if err := errors.Join(h.checkPattern(r), checkMethods(pattern, rt, events)); err != nil {
+		return nil, err
+	}
+	if _, err := r.clientTable(events); err != nil {
+		return nil, err
+	}
 	r.hub = h
-	r.typ = h.typeOf(rt)
+	r.typ = h.typeOf(rt, events)
+	r.client, _ = r.clientTable(r.typ.events) // the same names resolve in the same type's table
 	if !r.autoSet {
-		r.auto = len(r.typ.events.Names()) > 0
+		r.auto = r.typ.events.Len() > 0
 	}
 	h.router.routes = append(h.router.routes, r)
 	return r, nil
 }
 
-func (h *Hub) typeOf(rt reflect.Type) *ctype {
-	t, added := h.addType(rt)
+func (h *Hub) typeOf(rt reflect.Type, events *event.Table) *ctype {
+	t, added := h.addType(rt, events)
 	if added && h.started.Load() && h.broker != nil {
 		if err := h.subscribeBroker("ctl:"+t.name, h.onEnvelope); err != nil {
 			h.log.Warn("dispatch: controller subscribe failed", "controller", t.name, "err", err)
@@ -163,8 +196,9 @@ func (h *Hub) typeOf(rt reflect.Type) *ctype {
 	return t
 }
 
-// addType registers rt once; added reports whether it is new.
-func (h *Hub) addType(rt reflect.Type) (*ctype, bool) {
+// addType registers rt, whose table is events, once; added reports
+// whether it is new.
+func (h *Hub) addType(rt reflect.Type, events *event.Table) (*ctype, bool) {
 	h.typesMu.Lock()
 	defer h.typesMu.Unlock()
 	for _, t := range h.types {
@@ -176,7 +210,7 @@ func (h *Hub) addType(rt reflect.Type) (*ctype, bool) {
 	if _, taken := h.byName[name]; taken {
 		name = rt.Elem().PkgPath() + "." + name
 	}
-	t := &ctype{name: name, idx: len(h.types), rtype: rt, events: event.NewTable(rt, reserved)}
+	t := &ctype{name: name, idx: len(h.types), rtype: rt, events: events}
 	_, t.unknown = reflect.New(rt.Elem()).Interface().(UnknownHandler)
 	h.types = append(h.types, t)
 	h.byName[name] = t
@@ -313,47 +347,6 @@ func PreConnect(ctrl Controller, req *Request) (status int, msg string) {
 // Go runs fn on the worker shard chosen by key (off the event loops).
 func (h *Hub) Go(key uint64, fn func()) {
 	h.shards[key%uint64(len(h.shards))].push(job{kind: jobFunc, fn: fn})
-}
-
-func (h *Hub) makeID(loop int, slot int32, gen uint32) string {
-	v := uint64(loop)<<56 | uint64(uint32(slot))<<24 | uint64(gen&0xFFFFFF)
-	b := make([]byte, 0, len(h.node)+17)
-	b = append(b, h.node...)
-	b = append(b, '-')
-	b = strconv.AppendUint(b, v, 16)
-	return string(b)
-}
-
-// lookup finds a local connection by id; nil when gone or not local.
-func (h *Hub) lookup(id string) (c *Conn, local bool) {
-	node, rest, ok := strings.Cut(id, "-")
-	if !ok || node != h.node {
-		return nil, false
-	}
-	v, err := strconv.ParseUint(rest, 16, 64)
-	if err != nil {
-		return nil, true
-	}
-	loop, slot, gen := int(v>>56), int32(uint32(v>>24)), uint32(v&0xFFFFFF)
-	if loop >= len(h.sets) {
-		return nil, true
-	}
-	ls := h.sets[loop]
-	ls.mu.RLock()
-	defer ls.mu.RUnlock()
-	if int(slot) >= len(ls.slots) || ls.gens[slot]&0xFFFFFF != gen {
-		return nil, true
-	}
-	c = ls.slots[slot]
-	if c != nil && c.closed.Load() {
-		c = nil
-	}
-	return c, true
-}
-
-func nodeOf(id string) string {
-	node, _, _ := strings.Cut(id, "-")
-	return node
 }
 
 // remove unregisters c from its loop set. Loop only.

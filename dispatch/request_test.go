@@ -31,9 +31,10 @@ func (r *Req) Later() []string {
 // answers "" rather than panicking.
 func TestRequestLifetime(t *testing.T) {
 	s := startServer(t, server.Config{}, func(s *server.Server) {
-		must(s.Route("/drop/:room", func() dispatch.Controller { return new(Req) }))
-		must(s.Route("/inline/:room", func() dispatch.Controller { return new(Req) }, dispatch.Inline()))
-		must(s.Route("/keep/:room", func() dispatch.Controller { return new(Req) }, dispatch.KeepRequest()))
+		later := dispatch.ClientEvents("later")
+		must(s.Route("/drop/:room", func() dispatch.Controller { return new(Req) }, later))
+		must(s.Route("/inline/:room", func() dispatch.Controller { return new(Req) }, dispatch.Inline(), later))
+		must(s.Route("/keep/:room", func() dispatch.Controller { return new(Req) }, dispatch.KeepRequest(), later))
 	})
 	for _, tc := range []struct {
 		path string
@@ -65,7 +66,7 @@ func (p *Plain) Later() []any {
 
 func TestRequestWithoutParams(t *testing.T) {
 	s := startServer(t, server.Config{}, func(s *server.Server) {
-		must(s.Route("/plain", func() dispatch.Controller { return new(Plain) }))
+		must(s.Route("/plain", func() dispatch.Controller { return new(Plain) }, dispatch.ClientEvents("later")))
 	})
 	c := dial(t, s, "/plain?q=v")
 	if m := c.ok(1, "later"); string(m.Data) != `[true,"","","","","",true,true,0]` {

@@ -32,18 +32,37 @@ func Protocols(p ...string) RouteOption { return func(r *Route) { r.protocols = 
 // controller.
 func KeepRequest() RouteOption { return func(r *Route) { r.keepReq = true } }
 
+// ClientEvents lists the event methods the route's clients may call, each
+// by any name the event answers to ("say", "Say"). Without it (or
+// AllClientEvents) clients may call none: every client event then answers
+// like an unknown one (404, or Unknown). Server-side deliveries
+// (Multicast, Broadcast, Unicast, Notify) reach every event method either
+// way. Route fails when a name selects no event method. Options combine:
+// names add up. The names are resolved once, when the route is added.
+func ClientEvents(names ...string) RouteOption {
+	return func(r *Route) { r.clientNames = append(r.clientNames, names...) }
+}
+
+// AllClientEvents lets the route's clients call every event method of the
+// controller, as ClientEvents listing them all would. Use it only for a
+// controller whose every exported method is meant for clients.
+func AllClientEvents() RouteOption { return func(r *Route) { r.clientAll = true } }
+
 // Route maps a path pattern to a controller factory. Immutable once added.
 type Route struct {
-	pattern   string
-	segs      []string
-	factory   Factory
-	typ       *ctype
-	inline    bool
-	auto      bool
-	autoSet   bool
-	keepReq   bool
-	hub       *Hub
-	protocols []string
+	pattern     string
+	segs        []string
+	factory     Factory
+	typ         *ctype
+	client      *event.Table // the events clients may call (a subset of typ.events)
+	clientNames []string
+	clientAll   bool
+	inline      bool
+	auto        bool
+	autoSet     bool
+	keepReq     bool
+	hub         *Hub
+	protocols   []string
 }
 
 // Pattern returns the route's path pattern.
@@ -57,6 +76,11 @@ func (r *Route) Protocols() []string { return r.protocols }
 
 // AutoDispatch reports whether text messages are JSON events.
 func (r *Route) AutoDispatch() bool { return r.auto }
+
+// ClientEvents returns the snake_case names of the events the route's
+// clients may call, sorted, in a new slice the caller owns. Safe for
+// concurrent use.
+func (r *Route) ClientEvents() []string { return r.client.Names() }
 
 // ctype is what is known once about a controller type.
 type ctype struct {
@@ -86,6 +110,20 @@ func newRoute(pattern string, f Factory, opts []RouteOption) *Route {
 		o(r)
 	}
 	return r
+}
+
+// shape is the pattern with parameter names dropped: two routes of one
+// shape match the same paths, so the second would never be reached.
+func (r *Route) shape() string {
+	var b strings.Builder
+	for _, s := range r.segs {
+		b.WriteByte('/')
+		if strings.HasPrefix(s, ":") {
+			s = ":"
+		}
+		b.WriteString(s)
+	}
+	return b.String()
 }
 
 func splitPath(p string) []string {

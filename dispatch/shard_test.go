@@ -26,7 +26,7 @@ func TestSlowCallbackStallsOnlyItsShard(t *testing.T) {
 	const workers = 4
 	release := make(chan struct{})
 	s := startServer(t, server.Config{Workers: workers, Loops: 1}, func(s *server.Server) {
-		_ = s.Route("/stall", func() dispatch.Controller { return &Stall{release: release} })
+		must(s.Route("/stall", func() dispatch.Controller { return &Stall{release: release} }, dispatch.ClientEvents("wait", "add")))
 	})
 	stuck := dialPeer(t, s, "/stall")
 	// More connections than shards: most land on other shards.

@@ -2,9 +2,11 @@
 // connection table per event loop and no goroutine per connection.
 //
 //	srv := server.New(server.Config{Addr: ":3000"})
-//	srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) })
-//	srv.Static("/", "./public")
-//	err := srv.Run(ctx) // until ctx ends or SIGTERM/SIGINT; then drain
+//	err := errors.Join(
+//		srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say")),
+//		srv.Static("/", "./public"),
+//	) // mistakes are errors, never panics
+//	err = srv.Run(ctx) // until ctx ends or SIGTERM/SIGINT; then drain; once
 //
 // Inbound frames are parsed in place from gnet's buffer (package codec) and
 // handed to package dispatch. Writes from the loop go straight to the

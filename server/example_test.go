@@ -13,7 +13,8 @@ import (
 )
 
 // Greeter is a controller: one instance per connection. Its exported
-// method Hello is an event, called with arguments decoded from JSON.
+// method Hello is an event, called with arguments decoded from JSON; the
+// route lets clients call it (ClientEvents).
 type Greeter struct{ dispatch.Socket }
 
 // Hello answers the client's event; the return value is the ack's data.
@@ -24,7 +25,9 @@ func Example() {
 		Addr:   "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	_ = srv.Route("/greet", func() dispatch.Controller { return new(Greeter) })
+	if err := srv.Route("/greet", func() dispatch.Controller { return new(Greeter) }, dispatch.ClientEvents("hello")); err != nil {
+		panic(err)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()

@@ -49,8 +49,8 @@ func (o *Other) Hear(text string) { _ = o.Emit("other_heard", text) }
 
 func routes(s *server.Server) {
 	for _, err := range []error{
-		s.Route("/peer", func() dispatch.Controller { return new(Peer) }),
-		s.Route("/peer-inline", func() dispatch.Controller { return new(Peer) }, dispatch.Inline()),
+		s.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AllClientEvents()),
+		s.Route("/peer-inline", func() dispatch.Controller { return new(Peer) }, dispatch.Inline(), dispatch.AllClientEvents()),
 		s.Route("/other", func() dispatch.Controller { return new(Other) }),
 	} {
 		if err != nil {

@@ -24,11 +24,7 @@ func staticNode(t *testing.T) (*node, string) {
 	t.Helper()
 	root := t.TempDir()
 	pub := filepath.Join(root, "pub")
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := func(err error) { noErr(t, err) }
 	must(os.MkdirAll(filepath.Join(pub, "sub"), 0o755))
 	must(os.WriteFile(filepath.Join(pub, "a.css"), []byte("body{}"), 0o644))
 	must(os.WriteFile(filepath.Join(pub, "sub", "index.html"), []byte("<p>index</p>"), 0o644))
@@ -37,9 +33,9 @@ func staticNode(t *testing.T) (*node, string) {
 	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet, Loops: 1})
 	routes(s)
 	must(s.Static("/files", pub))
-	s.Handle("/hello", func(r *dispatch.Request, body []byte) server.Response {
+	must(s.Handle("/hello", func(r *dispatch.Request, body []byte) server.Response {
 		return server.Response{Body: []byte("hi " + r.Query("n") + " " + string(body))}
-	})
+	}))
 	return run(t, s), pub
 }
 
@@ -157,8 +153,8 @@ func TestHTTPPipelining(t *testing.T) {
 func TestDebugHandlers(t *testing.T) {
 	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet, Loops: 1})
 	routes(s)
-	s.Handle("/debug/stats", s.DebugStats)
-	s.Handle("/debug/heap", server.DebugHeap)
+	noErr(t, s.Handle("/debug/stats", s.DebugStats))
+	noErr(t, s.Handle("/debug/heap", server.DebugHeap))
 	n := run(t, s)
 	c := dial(t, n, "/peer")
 	c.ok(1, "add", 1, 2)
@@ -186,25 +182,65 @@ func TestDebugHandlers(t *testing.T) {
 	}
 }
 
-// TestRoutesFixedOnceRunning: Route after Run is refused with ErrStarted,
-// Handle after Run panics, a second Run fails, and the first keeps serving.
+// TestRoutesFixedOnceRunning: Route, Handle and StaticFS after Run are
+// refused with ErrStarted, a second Run fails, and the first keeps
+// serving; once Run returned, all of them (Run too) say ErrStopped.
 func TestRoutesFixedOnceRunning(t *testing.T) {
 	n := start(t, server.Config{})
-	if err := n.Route("/late", func() dispatch.Controller { return new(Peer) }); !errors.Is(err, server.ErrStarted) {
-		t.Fatalf("Route after Run: %v", err)
+	late := func() []error {
+		return []error{
+			n.Route("/late", func() dispatch.Controller { return new(Peer) }),
+			n.Handle("/late", server.DebugHeap),
+			n.StaticFS("/late", os.DirFS(t.TempDir())),
+			n.Run(context.Background()),
+		}
 	}
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Fatal("Handle after Run did not panic")
-			}
-		}()
-		n.Handle("/late", server.DebugHeap)
-	}()
-	if err := n.Run(context.Background()); !errors.Is(err, server.ErrStarted) {
-		t.Fatalf("second Run: %v", err)
+	for i, err := range late() {
+		if !errors.Is(err, server.ErrStarted) {
+			t.Fatalf("call %d while running: %v, want ErrStarted", i, err)
+		}
 	}
 	dial(t, n, "/peer").ok(1, "add", 1, 2)
+	if err := n.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range late() {
+		if !errors.Is(err, server.ErrStopped) {
+			t.Fatalf("call %d after Run returned: %v, want ErrStopped", i, err)
+		}
+	}
+}
+
+// TestHandleMistakes: Handle and StaticFS refuse an empty pattern, a nil
+// handler or file system and a pattern added before (the server's own
+// /healthz included), with ErrBadHandler and no panic.
+func TestHandleMistakes(t *testing.T) {
+	t.Parallel()
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet})
+	noErr(t, s.Handle("/x/*", server.DebugHeap))
+	for i, err := range []error{
+		s.Handle("", server.DebugHeap),
+		s.Handle("/y", nil),
+		s.Handle("/healthz", server.DebugHeap),
+		s.Handle("/x/*", server.DebugHeap),
+		s.StaticFS("/files", nil),
+		s.StaticFS("/x", os.DirFS(t.TempDir())),
+	} {
+		if !errors.Is(err, server.ErrBadHandler) {
+			t.Errorf("case %d: %v, want ErrBadHandler", i, err)
+		}
+	}
+	if err := s.Static("/files", filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("Static of a missing directory: nil")
+	}
+	noErr(t, s.Handle("/x/", server.DebugHeap)) // exact and prefix are two patterns
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestProcs: Run leaves one P beyond the event loops (Procs 0), sets the

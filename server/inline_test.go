@@ -48,7 +48,7 @@ func TestInlineCallbacksOnLoop(t *testing.T) {
 	n2 := start(t, server.Config{Broker: mem, Loops: 1})
 	n1cfg := server.Config{Broker: mem, Loops: 1, Addr: "127.0.0.1:0", Logger: quiet, Workers: 2}
 	s1 := server.New(n1cfg)
-	if err := s1.Route("/pinned", func() dispatch.Controller { return new(Pinned) }, dispatch.Inline()); err != nil {
+	if err := s1.Route("/pinned", func() dispatch.Controller { return new(Pinned) }, dispatch.Inline(), dispatch.ClientEvents("ucast", "where")); err != nil {
 		t.Fatal(err)
 	}
 	n1 := run(t, s1)

@@ -47,6 +47,7 @@ type Server struct {
 
 	handlers []httpRoute // set before Run
 	started  atomic.Bool // Run was called: routes and handlers are fixed
+	stopped  atomic.Bool // Run returned: the server cannot run again
 
 	eng      gnet.Engine
 	addr     string
@@ -60,9 +61,19 @@ type Server struct {
 	closeBroker func() error // the broker New made, if any
 }
 
-// ErrStarted is returned by Route after Run was called, and by a second Run:
-// routes are fixed once the server runs.
-var ErrStarted = errors.New("server: already running; add routes before Run")
+// Errors of Route, Handle, StaticFS and Run.
+var (
+	// ErrStarted is returned by Route and Handle after Run was called, and
+	// by a second Run while the first serves: routes are fixed once the
+	// server runs.
+	ErrStarted = errors.New("server: already running; add routes before Run")
+	// ErrStopped is returned by Run, Route and Handle once Run has
+	// returned: a Server runs once; make a new one to serve again.
+	ErrStopped = errors.New("server: stopped; a Server runs once")
+	// ErrBadHandler is returned by Handle and StaticFS for an empty
+	// pattern, a nil handler or file system, or a pattern added before.
+	ErrBadHandler = errors.New("server: bad HTTP handler")
+)
 
 // New makes a server from cfg, filling in defaults. With RedisURL set and
 // no Broker, Run connects to Redis (see cluster.NewRedis) before serving.
@@ -80,8 +91,8 @@ func New(cfg Config) *Server {
 		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
 		Secret: secretOf(cfg.ClusterSecret),
 	})
-	s.Handle("/healthz", s.healthz)
-	s.Handle("/plezi.js", func(*dispatch.Request, []byte) Response {
+	_ = s.Handle("/healthz", s.healthz) // cannot fail: a new server, two patterns
+	_ = s.Handle("/plezi.js", func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
 	})
 	return s
@@ -129,47 +140,75 @@ func (s *Server) Hub() *dispatch.Hub { return s.hub }
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
-// Route adds a websocket route (see dispatch.Hub.Route). Call before Run:
-// after it Route returns ErrStarted.
-func (s *Server) Route(pattern string, f dispatch.Factory, opts ...dispatch.RouteOption) error {
-	if s.started.Load() {
+// fixed reports why routes and handlers can no longer change: ErrStopped,
+// ErrStarted, or nil before Run.
+func (s *Server) fixed() error {
+	switch {
+	case s.stopped.Load():
+		return ErrStopped
+	case s.started.Load():
 		return ErrStarted
+	}
+	return nil
+}
+
+// Route adds a websocket route (see dispatch.Hub.Route for the mistakes it
+// refuses). Call before Run: after it Route returns ErrStarted (ErrStopped
+// once Run returned). Not safe for concurrent use.
+func (s *Server) Route(pattern string, f dispatch.Factory, opts ...dispatch.RouteOption) error {
+	if err := s.fixed(); err != nil {
+		return err
 	}
 	_, err := s.hub.Route(pattern, f, opts...)
 	return err
 }
 
 // Handle adds a plain HTTP handler for path, or for every path under a
-// pattern ending in "*". Handlers added first win. Call before Run: after
-// it Handle panics (the handler table is read without a lock).
-func (s *Server) Handle(pattern string, h Handler) {
-	if s.started.Load() {
-		panic("server: Handle " + pattern + " after Run")
+// pattern ending in "*". Handlers added first win. An empty pattern, a nil
+// handler or a pattern added before is ErrBadHandler. Call before Run (the
+// handler table is read without a lock): after it Handle returns
+// ErrStarted (ErrStopped once Run returned). Not safe for concurrent use.
+func (s *Server) Handle(pattern string, h Handler) error {
+	if err := s.fixed(); err != nil {
+		return err
+	}
+	if pattern == "" || h == nil {
+		return fmt.Errorf("%w: %q: empty pattern or nil handler", ErrBadHandler, pattern)
 	}
 	r := httpRoute{prefix: pattern, exact: true, h: h}
 	if strings.HasSuffix(pattern, "*") {
 		r.prefix, r.exact = strings.TrimSuffix(pattern, "*"), false
 	}
+	for _, old := range s.handlers {
+		if old.prefix == r.prefix && old.exact == r.exact {
+			return fmt.Errorf("%w: %q was added before", ErrBadHandler, pattern)
+		}
+	}
 	s.handlers = append(s.handlers, r)
+	return nil
 }
 
 // Static serves the files of dir under prefix. Paths cannot escape dir
-// (symbolic links included). Call before Run.
+// (symbolic links included). Errors as for StaticFS, or dir cannot be
+// opened. Call before Run.
 func (s *Server) Static(prefix, dir string) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("server: static: %w", err)
 	}
-	s.StaticFS(prefix, root.FS())
-	return nil
+	return s.StaticFS(prefix, root.FS())
 }
 
-// StaticFS serves fsys under prefix. Call before Run.
-func (s *Server) StaticFS(prefix string, fsys fs.FS) {
+// StaticFS serves fsys under prefix. Errors as for Handle (a nil fsys is
+// ErrBadHandler). Call before Run.
+func (s *Server) StaticFS(prefix string, fsys fs.FS) error {
+	if fsys == nil {
+		return fmt.Errorf("%w: static %q: nil file system", ErrBadHandler, prefix)
+	}
 	if !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	s.Handle(prefix+"*", staticHandler(prefix, fsys))
+	return s.Handle(prefix+"*", staticHandler(prefix, fsys))
 }
 
 // Multicast delivers event to every connection of the app.
@@ -227,10 +266,13 @@ func (s *Server) healthz(*dispatch.Request, []byte) Response {
 // Run serves until ctx ends, SIGTERM or SIGINT; then it drains: new
 // connections are refused, every controller gets OnShutdown, every
 // websocket is closed with 1001 and flushed (bounded by ShutdownTimeout).
+// A Server runs once: Run while it runs is ErrStarted, after it returned
+// ErrStopped.
 func (s *Server) Run(ctx context.Context) error {
 	if s.started.Swap(true) {
-		return ErrStarted
+		return s.fixed()
 	}
+	defer s.stopped.Store(true)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := s.connectRedis(); err != nil {

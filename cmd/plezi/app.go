@@ -27,7 +27,7 @@ func newApp(cfg server.Config) *server.Server {
 	must(srv.Route("/echo", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
 	must(srv.Route("/push", func() dispatch.Controller { return new(Push) }, dispatch.Inline()))
 	nicks := newNickSet()
-	must(srv.Route("/chat/:room", func() dispatch.Controller { return &Chat{nicks: nicks} }))
+	must(srv.Route("/chat/:room", func() dispatch.Controller { return &Chat{nicks: nicks} }, dispatch.ClientEvents("say", "whisper", "tell")))
 	return srv
 }
 

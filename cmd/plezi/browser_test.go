@@ -57,7 +57,7 @@ type appServer struct {
 // does.
 func newPageApp(cfg server.Config) *server.Server {
 	srv := newApp(cfg)
-	srv.StaticFS("/", publicFS())
+	must(srv.StaticFS("/", publicFS()))
 	return srv
 }
 

@@ -59,15 +59,17 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 		mountUnicast(srv)
 	}
 	if o.debug {
-		srv.Handle("/debug/heap", server.DebugHeap)
-		srv.Handle("/debug/stats", srv.DebugStats)
-	}
-	if o.static != "" {
-		if err := srv.Static("/", o.static); err != nil {
+		if err := errors.Join(srv.Handle("/debug/heap", server.DebugHeap), srv.Handle("/debug/stats", srv.DebugStats)); err != nil {
 			return err
 		}
+	}
+	if o.static != "" {
+		err = srv.Static("/", o.static)
 	} else {
-		srv.StaticFS("/", publicFS())
+		err = srv.StaticFS("/", publicFS())
+	}
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -12,6 +12,7 @@
 //	notification     {"event":"said","_NID_":12,"_identity":"bob","args":[...]}
 //	ack              {"event":"_ack_","_EID_":7,"data":<returned value>}
 //	error            {"event":"_err_","_EID_":7,"status":404,"error":"..."}
+//	internal error   {"event":"_err_","_EID_":7,"status":500,"error":"internal error","ref":"..."}
 //
 // "_EID_" is optional and is echoed raw, whatever its JSON type; a null
 // "_EID_" counts as absent. The ack carries "data" only when the method
@@ -28,6 +29,11 @@
 //   - has only parameters JSON can decode into: no channel, function,
 //     unsafe.Pointer, complex number or non-empty interface;
 //   - returns nothing, T, error, or (T, error), where T has a JSON form.
+//
+// Table.Err names every other exported method and why it cannot be an
+// event (package dispatch refuses a route whose controller has one).
+// Table.Only selects a subset by name: the events a route's clients may
+// call.
 //
 // Event names: a method ChatMessage answers to "ChatMessage",
 // "chat_message" and "chatMessage"; Said to "Said" and "said".
@@ -55,8 +61,10 @@
 // github.com/bytedance/sonic, configured to copy strings out of the
 // message buffer. Decoded values never alias the message (Raw excepted).
 //
-// Results: an error that is not nil becomes an "_err_" 500 with its text;
-// a value becomes the ack's "data". Call does not recover panics: the
+// Results: Call returns the method's error as it is; package dispatch
+// answers it (a 500 "internal error" with a "ref" that is also in its log,
+// unless the error carries its own status and text); a value becomes the
+// ack's "data". Call does not recover panics: the
 // caller does, and answers 500.
 //
 // # Encoding

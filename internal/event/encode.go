@@ -100,6 +100,16 @@ func AppendError(dst []byte, eid []byte, status int, text string) []byte {
 	return append(dst, '}')
 }
 
+// AppendErrorRef is AppendError with a correlation reference:
+// {"event":"_err_","_EID_":eid,"status":status,"error":text,"ref":ref}.
+// It cannot fail; same rules as AppendEvent.
+func AppendErrorRef(dst []byte, eid []byte, status int, text, ref string) []byte {
+	dst = AppendError(dst, eid, status, text)
+	dst = append(dst[:len(dst)-1], `,"ref":`...)
+	dst = appendString(dst, ref)
+	return append(dst, '}')
+}
+
 func appendEID(dst, eid []byte) []byte {
 	if eid == nil {
 		return dst

@@ -49,6 +49,9 @@ func TestAppendExact(t *testing.T) {
 		{"ack error", func(d []byte) ([]byte, error) { return AppendAck(d, []byte(`1`), math.NaN(), true) }, ``, ErrUnsupportedValue},
 		{"error", func(d []byte) ([]byte, error) { return AppendError(d, []byte(`7`), 404, "no such event"), nil }, `{"event":"_err_","_EID_":7,"status":404,"error":"no such event"}`, nil},
 		{"error no eid", func(d []byte) ([]byte, error) { return AppendError(d, nil, 500, "a \"b\"\n"), nil }, `{"event":"_err_","status":500,"error":"a \"b\"\n"}`, nil},
+		{"error ref", func(d []byte) ([]byte, error) {
+			return AppendErrorRef(d, []byte(`"x"`), 500, "internal error", "ab-1"), nil
+		}, `{"event":"_err_","_EID_":"x","status":500,"error":"internal error","ref":"ab-1"}`, nil},
 		{"notification", func(d []byte) ([]byte, error) {
 			return AppendNotification(d, "said", "user-1", 42, []byte(`["x"]`)), nil
 		}, `{"event":"said","_NID_":42,"_identity":"user-1","args":["x"]}`, nil},

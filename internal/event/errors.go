@@ -26,7 +26,27 @@ var (
 	// ErrInvalidRaw reports a Raw or json.RawMessage value that is not
 	// valid JSON.
 	ErrInvalidRaw = errors.New("event: raw value is not valid JSON")
+	// ErrNotEventMethod reports an exported method that cannot be an
+	// event method. It is wrapped in a *MethodError.
+	ErrNotEventMethod = errors.New("event: method cannot be an event")
+	// ErrNoSuchEvent reports a name (Table.Only) that selects no method.
+	ErrNoSuchEvent = errors.New("event: no such event method")
 )
+
+// MethodError names an exported method that cannot be an event method,
+// and why ("parameter 1 (chan int) cannot be decoded from JSON").
+type MethodError struct {
+	Method string // the Go method name
+	Reason string
+}
+
+// Error describes the method and the reason.
+func (e *MethodError) Error() string {
+	return "event: method " + e.Method + " cannot be an event: " + e.Reason
+}
+
+// Unwrap returns ErrNotEventMethod.
+func (e *MethodError) Unwrap() error { return ErrNotEventMethod }
 
 // ArgError reports the argument that did not decode. Err is ErrArgType or
 // the JSON decoder's error.

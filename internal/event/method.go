@@ -73,22 +73,22 @@ func (m *Method) Event() string { return m.event }
 // concurrent use.
 func (m *Method) NumIn() int { return len(m.params) }
 
-// newMethod builds the Method for rm, or reports false when rm cannot be
-// an event method (see the package documentation).
-func newMethod(rm reflect.Method) (*Method, bool) {
+// newMethod builds the Method for rm, or says why rm cannot be an event
+// method (see the package documentation).
+func newMethod(rm reflect.Method) (*Method, string) {
 	ft := rm.Type
 	if ft.IsVariadic() {
-		return nil, false
+		return nil, "it is variadic"
 	}
-	ret, ok := shapeOf(ft)
-	if !ok {
-		return nil, false
+	ret, why := shapeOf(ft)
+	if why != "" {
+		return nil, why
 	}
 	m := &Method{name: rm.Name, event: snakeCase(rm.Name), fn: rm.Func, ret: ret}
 	for i := 1; i < ft.NumIn(); i++ {
 		p := ft.In(i)
 		if !decodable(p) {
-			return nil, false
+			return nil, "parameter " + strconv.Itoa(i) + " (" + p.String() + ") cannot be decoded from JSON"
 		}
 		m.params = append(m.params, p)
 		m.kinds = append(m.kinds, kindOf(p))
@@ -99,26 +99,36 @@ func newMethod(rm reflect.Method) (*Method, bool) {
 	if len(m.params) == 1 {
 		m.single = singleOf(m.params[0], m.kinds[0])
 	}
-	return m, true
+	return m, ""
 }
 
-// shapeOf classifies the results of the method type ft.
-func shapeOf(ft reflect.Type) (retShape, bool) {
+// shapeOf classifies the results of the method type ft, or says why they
+// cannot be an event's.
+func shapeOf(ft reflect.Type) (retShape, string) {
+	const want = "; want nothing, T, error or (T, error)"
 	switch ft.NumOut() {
 	case 0:
-		return retNone, true
+		return retNone, ""
 	case 1:
 		if ft.Out(0) == errorType {
-			return retError, true
+			return retError, ""
 		}
-		return retValue, encodable(ft.Out(0))
+		return retValue, resultWhy(ft.Out(0))
 	case 2:
 		if ft.Out(1) != errorType {
-			return 0, false
+			return 0, "its second result is " + ft.Out(1).String() + want
 		}
-		return retValueError, encodable(ft.Out(0))
+		return retValueError, resultWhy(ft.Out(0))
 	}
-	return 0, false
+	return 0, "it has " + strconv.Itoa(ft.NumOut()) + " results" + want
+}
+
+// resultWhy says why a result of type t cannot be sent, or "".
+func resultWhy(t reflect.Type) string {
+	if encodable(t) {
+		return ""
+	}
+	return "its result (" + t.String() + ") has no JSON form"
 }
 
 // encodable reports whether values of t can have a JSON form.

@@ -1,8 +1,11 @@
 package event
 
 import (
+	"errors"
+	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -117,5 +120,79 @@ func TestTableClash(t *testing.T) {
 		if m.Name() != want {
 			t.Errorf("%q → %s, want %s", name, m.Name(), want)
 		}
+	}
+}
+
+// TestTableErr: every exported method that cannot be an event is named in
+// Err with its reason; the others are not.
+func TestTableErr(t *testing.T) {
+	t.Parallel()
+	err := ctlTable.Err()
+	if !errors.Is(err, ErrNotEventMethod) {
+		t.Fatalf("Err() = %v", err)
+	}
+	want := map[string]string{
+		"Ch":      "parameter 1 (chan int) cannot be decoded from JSON",
+		"Fn":      "parameter 1 (func()) cannot be decoded from JSON",
+		"Vari":    "it is variadic",
+		"Three":   "it has 3 results; want nothing, T, error or (T, error)",
+		"Two":     "its second result is int; want nothing, T, error or (T, error)",
+		"RetChan": "its result (chan int) has no JSON form",
+		"Reader":  "parameter 1 (io.Reader) cannot be decoded from JSON",
+		"Cplx":    "parameter 1 (complex128) cannot be decoded from JSON",
+		"Ptr":     "parameter 1 (unsafe.Pointer) cannot be decoded from JSON",
+		"PtrFn":   "parameter 1 (*func()) cannot be decoded from JSON",
+	}
+	got := map[string]string{}
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var me *MethodError
+		if !errors.As(e, &me) {
+			t.Fatalf("%v is not a *MethodError", e)
+		}
+		got[me.Method] = me.Reason
+		if !strings.Contains(e.Error(), me.Method) || !strings.Contains(e.Error(), me.Reason) {
+			t.Errorf("%q does not name the method and reason", e.Error())
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("rejected:\n%v\nwant\n%v", got, want)
+	}
+	if err := NewTable(reflect.TypeFor[*clash](), nil).Err(); err != nil {
+		t.Errorf("clash: %v", err)
+	}
+}
+
+// TestTableOnly: the subset answers every spelling of the selected methods
+// as the full table does, nothing else; unknown names are errors.
+func TestTableOnly(t *testing.T) {
+	t.Parallel()
+	sub, err := ctlTable.Only([]string{"said", "ChatMessage", "http_request", "Said"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"said", "Said", "chat_message", "chatMessage", "ChatMessage", "HTTPRequest", "httpRequest", "http_request"} {
+		if m := sub.Lookup([]byte(name)); m == nil || m != ctlTable.Lookup([]byte(name)) {
+			t.Errorf("%q: %v", name, m)
+		}
+	}
+	for _, name := range []string{"add", "echo", "fail", "on_open", "ch"} {
+		if sub.Has(name) {
+			t.Errorf("%q is in the subset", name)
+		}
+	}
+	if got := sub.Names(); !slices.Equal(got, []string{"chat_message", "http_request", "said"}) || sub.Len() != 3 {
+		t.Errorf("Names() = %q", got)
+	}
+	_, err = ctlTable.Only([]string{"add", "nope", "on_open", "Ch"})
+	if !errors.Is(err, ErrNoSuchEvent) {
+		t.Fatalf("unknown names: %v", err)
+	}
+	for _, name := range []string{`"nope"`, `"on_open"`, `"Ch"`} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("%v does not name %s", err, name)
+		}
+	}
+	if empty, err := ctlTable.Only(nil); err != nil || empty.Len() != 0 || empty.Has("add") {
+		t.Errorf("Only(nil) = %v, %v", empty, err)
 	}
 }
