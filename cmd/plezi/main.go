@@ -51,7 +51,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idle, "idle", envDur("PL_IDLE", 75*time.Second), "close a connection quiet for this long (PL_IDLE)")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", envDur("PL_SHUTDOWN_TIMEOUT", 10*time.Second), "bound on draining at shutdown (PL_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&o.maxOutbound, "max-outbound", int(envInt("PL_MAX_OUTBOUND", 4<<20)), "bytes queued per connection before close 4008 (PL_MAX_OUTBOUND)")
-	fs.IntVar(&o.maxConns, "max-conns", int(envInt("PL_MAX_CONNS", 0)), "websocket connections per node, 0 = unlimited (PL_MAX_CONNS)")
+	fs.IntVar(&o.maxConns, "max-conns", int(envInt("PL_MAX_CONNS", 0)), "TCP connections per node, websockets included; 0 = unlimited (PL_MAX_CONNS)")
 	fs.IntVar(&o.loops, "loops", int(envInt("PL_LOOPS", 0)), "event loops, 0 = GOMAXPROCS (PL_LOOPS)")
 	fs.BoolVar(&o.reusePort, "reuseport", envBool("PL_REUSEPORT"), "SO_REUSEPORT, for several processes on one port (PL_REUSEPORT)")
 	fs.IntVar(&o.procs, "procs", int(envInt("PL_PROCS", 0)), "GOMAXPROCS while serving; 0 = at least loops+1, -1 = leave it (PL_PROCS)")
@@ -73,7 +73,7 @@ func (o *options) config() server.Config {
 		Addr: o.addr, MaxMessage: o.maxMessage, Compress: o.compress,
 		HandshakeTimeout: o.handshakeTimeout, PingInterval: o.ping, IdleTimeout: o.idle,
 		ShutdownTimeout: o.shutdown, MaxOutbound: o.maxOutbound, MaxConnections: o.maxConns,
-		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs,
+		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs, HandleSignals: true,
 		RedisURL: os.Getenv("PL_REDIS_URL"), ClusterSecret: os.Getenv("PL_CLUSTER_SECRET"),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
