@@ -91,10 +91,10 @@ func New(cfg Config) *Server {
 		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
 		Secret: secretOf(cfg.ClusterSecret),
 	})
-	s.Handle("/healthz", s.healthz)
-	s.Handle("/plezi.js", func(*dispatch.Request, []byte) Response {
+	s.Handle("/healthz", getOnly(s.healthz))
+	s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
-	})
+	}))
 	return s
 }
 
