@@ -4,7 +4,7 @@
 //	srv := server.New(server.Config{Addr: ":3000"})
 //	srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) })
 //	srv.Static("/", "./public")
-//	err := srv.Run(ctx) // until ctx ends or SIGTERM/SIGINT; then drain
+//	err := srv.Run(ctx) // until ctx ends (SIGTERM too with Config.HandleSignals); then drain
 //
 // Inbound frames are parsed in place from gnet's buffer (package codec) and
 // handed to package dispatch. Writes from the loop go straight to the
