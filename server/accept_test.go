@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -128,4 +130,22 @@ func TestSignalsAreTheEmbeddersByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	dial(t, n, "/peer").ok(2, "add", 2, 2)
+}
+
+// TestListenError: Run on an address in use (no ReusePort) returns the
+// listen error at once and leaves nothing running.
+func TestListenError(t *testing.T) {
+	t.Parallel()
+	a := start(t, server.Config{})
+	s := server.New(server.Config{Addr: a.Addr(), Logger: quiet, Loops: 1})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatalf("Run on %s: %v, want EADDRINUSE", a.Addr(), err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Run on an address in use did not return")
+	}
 }

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -55,16 +53,17 @@ type Server struct {
 	handlers []httpRoute // set before Run
 	started  atomic.Bool // Run was called: routes and handlers are fixed
 
-	eng       gnet.Engine
-	addr      string
-	ready     chan struct{}
+	eng      gnet.Engine
+	addr     string
+	ready    chan struct{}
+	draining atomic.Bool
+	wsCount  atomic.Int64
+	tcpCount atomic.Int64 // TCP connections from the acceptor's hand-off to OnClose
+	healthy  atomic.Bool
+
 	booted    chan struct{} // closed by OnBoot: eng is set
 	loopsUp   chan struct{} // closed by the probe's OnOpen: every loop is registered
 	probeOnce sync.Once
-	draining  atomic.Bool
-	wsCount   atomic.Int64
-	tcpCount  atomic.Int64 // TCP connections from the acceptor's hand-off to OnClose
-	healthy   atomic.Bool
 
 	maxOutbound int          // MaxOutbound, at least two maximal messages
 	closeBroker func() error // the broker New made, if any
@@ -275,24 +274,6 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.serve(ctx, e, acc)
 }
 
-// engineRun is a running gnet engine: its result and a channel closed
-// when it has stopped.
-type engineRun struct {
-	errc chan error
-	dead chan struct{}
-}
-
-// errEngineStopped is what Run returns when gnet stops by itself.
-var errEngineStopped = errors.New("server: event loops stopped")
-
-// err is the engine's result, as Run returns it.
-func (e *engineRun) err() error {
-	if err := <-e.errc; err != nil {
-		return fmt.Errorf("%w: %w", errEngineStopped, err)
-	}
-	return errEngineStopped
-}
-
 // serve runs the sweeper until ctx ends or the engine stops, then stops
 // accepting, drains and stops the engine.
 func (s *Server) serve(ctx context.Context, e *engineRun, acc *acceptor) error {
@@ -319,62 +300,6 @@ func (s *Server) serve(ctx context.Context, e *engineRun, acc *acceptor) error {
 	}
 	<-e.errc
 	return nil
-}
-
-// startEngine runs gnet's loops. gnet listens on a Unix socket whose name
-// is removed once a probe connection has come through it: the loops are
-// then up (Register may be called) and nobody can connect there, so
-// gnet's own acceptor, which stops the engine on an accept error, never
-// runs again. Connections arrive through the acceptor.
-func (s *Server) startEngine() (*engineRun, error) {
-	dir, err := os.MkdirTemp("", "plezi-")
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "gnet.sock")
-	e := &engineRun{errc: make(chan error, 1), dead: make(chan struct{})}
-	go func() {
-		err := gnet.Run(s, "unix://"+path,
-			gnet.WithMulticore(true), gnet.WithNumEventLoop(s.cfg.Loops),
-			gnet.WithLockOSThread(s.cfg.LockOSThread), gnet.WithLogger(gnetLogger{s.log}),
-			gnet.WithTicker(false))
-		close(e.dead)
-		e.errc <- err
-	}()
-	if err := s.probe(path, e.dead); err != nil {
-		if s.eng.Validate() == nil {
-			_ = s.eng.Stop(context.Background())
-		}
-		<-e.dead
-		return nil, fmt.Errorf("server: starting event loops: %w", err)
-	}
-	return e, nil
-}
-
-// probe waits for gnet's boot, connects to its socket and waits for the
-// connection's OnOpen, which runs after every loop is registered.
-func (s *Server) probe(path string, dead <-chan struct{}) error {
-	select {
-	case <-s.booted:
-	case <-dead:
-		return errEngineStopped
-	}
-	c, err := net.DialTimeout("unix", path, 5*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	t := time.NewTimer(5 * time.Second)
-	defer t.Stop()
-	select {
-	case <-s.loopsUp:
-		return nil
-	case <-dead:
-		return errEngineStopped
-	case <-t.C:
-		return errors.New("no event loop answered")
-	}
 }
 
 // setProcs applies Config.Procs and returns what restores GOMAXPROCS.
