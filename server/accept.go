@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -32,7 +31,7 @@ import (
 type acceptor struct {
 	s       *Server
 	ln      *net.TCPListener
-	spare   *os.File      // reserved fd, given up to shed one connection at the fd limit
+	spare   int           // reserved fd (a dup of the listener), given up to shed one connection at the fd limit; -1: none
 	backoff time.Duration // pause after an accept error that sheds nothing
 
 	pending chan pendingOpen // registrations not yet answered; cap Config.MaxPendingOpens
@@ -95,7 +94,7 @@ func listen(cfg *Config) (*net.TCPListener, error) {
 func newAcceptor(s *Server, ln *net.TCPListener, dead chan struct{}) *acceptor {
 	a := &acceptor{
 		s: s, ln: ln, pending: make(chan pendingOpen, s.cfg.MaxPendingOpens),
-		stop: make(chan struct{}), dead: dead, done: make(chan struct{}),
+		stop: make(chan struct{}), dead: dead, done: make(chan struct{}), spare: -1,
 	}
 	a.reserve()
 	watched := make(chan struct{})
@@ -107,9 +106,7 @@ func newAcceptor(s *Server, ln *net.TCPListener, dead chan struct{}) *acceptor {
 		a.run()
 		close(a.pending)
 		<-watched
-		if a.spare != nil {
-			_ = a.spare.Close()
-		}
+		a.release()
 		close(a.done)
 	}()
 	return a
@@ -124,13 +121,31 @@ func (a *acceptor) close() {
 	<-a.done
 }
 
-// reserve opens the spare fd if it is not held and reports whether it
-// is. Accept goroutine only.
+// reserve takes the spare fd if it is not held and reports whether it
+// is. The spare is a dup of the listener: it needs no file system, and
+// closing it leaves the listener alone. Accept goroutine only.
 func (a *acceptor) reserve() bool {
-	if a.spare == nil {
-		a.spare, _ = os.Open(os.DevNull)
+	if a.spare >= 0 {
+		return true
 	}
-	return a.spare != nil
+	rc, err := a.ln.SyscallConn()
+	if err != nil {
+		return false
+	}
+	_ = rc.Control(func(fd uintptr) {
+		if nfd, err := unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			a.spare = nfd
+		}
+	})
+	return a.spare >= 0
+}
+
+// release gives the spare fd up. Accept goroutine only.
+func (a *acceptor) release() {
+	if a.spare >= 0 {
+		_ = unix.Close(a.spare)
+		a.spare = -1
+	}
 }
 
 // run is the accept loop. Accept goroutine.
@@ -161,9 +176,8 @@ func (a *acceptor) failed(err error) {
 	a.s.stats.AcceptErrors.Add(1)
 	if isFDLimit(err) {
 		a.limitHit()
-		if a.spare != nil {
-			_ = a.spare.Close()
-			a.spare = nil
+		if a.spare >= 0 {
+			a.release()
 			return
 		}
 	} else {
