@@ -19,8 +19,10 @@ type Request struct {
 	target span
 	path   span
 	query  span // off < 0: no '?'
-	minor  uint8
-	clen   int64
+	// authority is the host of an absolute-form target; end == 0: none.
+	authority span
+	minor     uint8
+	clen      int64
 }
 
 // Reset clears r, keeping its buffers for reuse. Slices returned by r
@@ -28,7 +30,7 @@ type Request struct {
 func (r *Request) Reset() {
 	r.buf = r.buf[:0]
 	r.fields = r.fields[:0]
-	r.method, r.target, r.path = span{}, span{}, span{}
+	r.method, r.target, r.path, r.authority = span{}, span{}, span{}, span{}
 	r.query = span{-1, -1}
 	r.minor = 0
 	r.clen = -1
@@ -42,10 +44,12 @@ func (r *Request) get(s span) []byte { return r.buf[s.off:s.end:s.end] }
 // reads of r.
 func (r *Request) Method() []byte { return r.get(r.method) }
 
-// Target returns the raw request-target, e.g. "/chat?room=1"; aliases r.
+// Target returns the raw request-target, e.g. "/chat?room=1" or, in
+// absolute-form, "http://host/chat?room=1"; aliases r.
 func (r *Request) Target() []byte { return r.get(r.target) }
 
-// Path returns the target before '?', raw (not percent-decoded); aliases r.
+// Path returns the target's path, before '?', raw (not percent-decoded):
+// "/chat" for both targets above, "/" for "http://host"; aliases r.
 func (r *Request) Path() []byte { return r.get(r.path) }
 
 // Query returns the target after '?' (without it), nil when there is no
@@ -62,8 +66,13 @@ func (r *Request) ProtoMinor() int { return int(r.minor) }
 
 // Header returns the first value of the named header (ASCII
 // case-insensitive), OWS trimmed; nil when absent, empty non-nil when
-// present with an empty value. Aliases r; does not allocate.
+// present with an empty value. Host is the target's authority when the
+// target is in absolute-form (RFC 9112 §3.2.2). Aliases r; does not
+// allocate.
 func (r *Request) Header(name string) []byte {
+	if r.authority.end > 0 && isHost(name) {
+		return r.get(r.authority)
+	}
 	for _, f := range r.fields {
 		if equalFold(r.get(f.name), name) {
 			return r.get(f.value)
@@ -142,6 +151,12 @@ func hasToken(list []byte, token string) bool {
 		list = list[min(i+1, len(list)):]
 	}
 	return false
+}
+
+// isHost reports whether name is "Host", ASCII case-insensitively.
+func isHost(name string) bool {
+	return len(name) == 4 && lower(name[0]) == 'h' && lower(name[1]) == 'o' &&
+		lower(name[2]) == 's' && lower(name[3]) == 't'
 }
 
 // equalFold compares b and s ASCII case-insensitively.

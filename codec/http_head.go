@@ -3,9 +3,10 @@ package codec
 import "bytes"
 
 // requestLine is the parsed request line, offsets relative to its start.
+// query.off < 0: no '?'; authority.end == 0: not absolute-form.
 type requestLine struct {
-	method, target span
-	minor          uint8
+	method, target, path, query, authority span
+	minor                                  uint8
 }
 
 // parseRequestLine parses `method SP request-target SP HTTP/1.x`, with
@@ -23,8 +24,61 @@ func parseRequestLine(line []byte) (rl requestLine, err error) {
 	}
 	rl.method = span{0, int32(sp1)}
 	rl.target = span{int32(sp1 + 1), int32(sp1 + 1 + sp2)}
+	if err = rl.splitTarget(rest[:sp2]); err != nil {
+		return rl, err
+	}
 	rl.minor, err = parseVersion(rest[sp2+1:])
 	return rl, err
+}
+
+// splitTarget finds the path and the query of t, the target's bytes.
+func (rl *requestLine) splitTarget(t []byte) error {
+	off := rl.target.off
+	end := len(t)
+	rl.query = span{-1, -1}
+	if q := bytes.IndexByte(t, '?'); q >= 0 {
+		end = q
+		rl.query = span{off + int32(q) + 1, rl.target.end}
+	}
+	rl.path = span{off, off + int32(end)}
+	if t[0] == '/' {
+		return nil // origin-form
+	}
+	return rl.absolute(t[:end])
+}
+
+// absolute splits an absolute-form target (RFC 9112 §3.2.2), t being the
+// part before any '?': scheme "://" authority path-abempty, with scheme
+// http, https, ws or wss and a non-empty authority without userinfo. An
+// empty path is "/" (the second slash of "://"). A target that is neither
+// origin- nor absolute-form ("*", "name") stays its own path.
+func (rl *requestLine) absolute(t []byte) error {
+	i := bytes.Index(t, []byte("://"))
+	if i < 0 {
+		return nil
+	}
+	if !webScheme(t[:i]) {
+		return ErrBadRequest
+	}
+	a := i + 3
+	p := len(t)
+	if j := bytes.IndexByte(t[a:], '/'); j >= 0 {
+		p = a + j
+	}
+	if p == a || bytes.IndexByte(t[a:p], '@') >= 0 {
+		return ErrBadRequest
+	}
+	off := rl.target.off
+	rl.authority = span{off + int32(a), off + int32(p)}
+	rl.path = span{off + int32(p), off + int32(len(t))}
+	if p == len(t) {
+		rl.path = span{off + int32(i) + 2, off + int32(i) + 3}
+	}
+	return nil
+}
+
+func webScheme(s []byte) bool {
+	return equalFold(s, "http") || equalFold(s, "https") || equalFold(s, "ws") || equalFold(s, "wss")
 }
 
 // parseVersion accepts HTTP/1.0 and HTTP/1.1; other well-formed versions
@@ -74,11 +128,7 @@ func (r *Request) parse(head []byte) error {
 
 func (r *Request) setLine(rl requestLine) {
 	r.method, r.target, r.minor = rl.method, rl.target, rl.minor
-	r.path = r.target
-	if q := bytes.IndexByte(r.get(r.target), '?'); q >= 0 {
-		r.path.end = r.target.off + int32(q)
-		r.query = span{r.path.end + 1, r.target.end}
-	}
+	r.path, r.query, r.authority = rl.path, rl.query, rl.authority
 }
 
 // headerState tracks the headers that decide whether a head is acceptable.

@@ -34,6 +34,11 @@ var parseCases = []struct {
 	{name: "empty value", in: "GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\n\r\n", n: 37},
 	{name: "obs-text value", in: "GET / HTTP/1.1\r\nHost: a\r\nX: caf\xc3\xa9\r\n\r\n", n: 37},
 	{name: "content length", in: "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", n: 48},
+	{name: "absolute form", in: "GET http://a/chat?x=1 HTTP/1.1\r\nHost: b\r\n\r\n", n: 43},
+	{name: "absolute form, empty path", in: "GET WSS://a:1?x HTTP/1.1\r\nHost: a\r\n\r\n", n: 37},
+	{name: "absolute form, userinfo", in: "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", err: ErrBadRequest},
+	{name: "absolute form, no host", in: "GET http:///a HTTP/1.1\r\nHost: a\r\n\r\n", err: ErrBadRequest},
+	{name: "absolute form, other scheme", in: "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", err: ErrBadRequest},
 	{name: "incomplete line", in: "GET / HTTP/1.1\r\nHost: a", err: nil},
 	{name: "incomplete end", in: "GET / HTTP/1.1\r\nHost: a\r\n\r", err: nil},
 	{name: "only empty lines", in: "\r\n\r\n", err: nil},
@@ -145,6 +150,30 @@ func TestParseFields(t *testing.T) {
 	}
 }
 
+// TestParseAbsoluteForm: an absolute-form target (RFC 9112 §3.2.2) has
+// the path and query of its origin-form twin, and its authority is the
+// Host whatever the Host header says.
+func TestParseAbsoluteForm(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ target, path, query, host string }{
+		{"http://example.com/chat?room=1", "/chat", "room=1", "example.com"},
+		{"HTTPS://example.com:8443/a/b", "/a/b", "", "example.com:8443"},
+		{"ws://[::1]:3000", "/", "", "[::1]:3000"},
+		{"wss://h?x=/y", "/", "x=/y", "h"},
+		{"/plain?q", "/plain", "q", "other"},
+		{"*", "*", "", "other"},
+	} {
+		r := mustParse(t, "GET "+tc.target+" HTTP/1.1\r\nHost: other\r\n\r\n")
+		if string(r.Path()) != tc.path || string(r.Query()) != tc.query ||
+			string(r.Header("host")) != tc.host || string(r.Target()) != tc.target {
+			t.Errorf("%s: path %q query %q host %q target %q", tc.target, r.Path(), r.Query(), r.Header("host"), r.Target())
+		}
+		if c := r.Clone(); string(c.Header("Host")) != tc.host || string(c.Path()) != tc.path {
+			t.Errorf("%s: clone path %q host %q", tc.target, c.Path(), c.Header("Host"))
+		}
+	}
+}
+
 func TestKeepAlive(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -242,6 +271,9 @@ type parseResult struct {
 	err    error
 	method string
 	target string
+	path   string
+	query  string
+	host   string
 	fields string
 	minor  int
 	clen   int64
@@ -253,6 +285,7 @@ func resultOf(n int, err error, r *Request) parseResult {
 		return res
 	}
 	res.method, res.target, res.minor, res.clen = string(r.Method()), string(r.Target()), r.ProtoMinor(), r.ContentLength()
+	res.path, res.query, res.host = string(r.Path()), string(r.Query()), string(r.Header("Host"))
 	r.VisitHeaders(func(name, value []byte) bool {
 		res.fields += string(name) + "=" + string(value) + ";"
 		return true

@@ -137,3 +137,30 @@ func BenchmarkUpgrade(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAccept measures connection churn: connect, one HTTP request
+// (GET /healthz, Connection: close), read to EOF; clients in parallel.
+func BenchmarkAccept(b *testing.B) {
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet})
+	n := run(b, s)
+	req := []byte("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 512)
+		for pb.Next() {
+			c, err := net.Dial("tcp", n.Addr())
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = c.Write(req)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					break
+				}
+			}
+			_ = c.Close()
+		}
+	})
+}

@@ -11,12 +11,19 @@ import (
 // Config configures a Server. Zero values get the documented defaults,
 // filled in by New.
 type Config struct {
-	Addr             string        // listen address; default ":3000"
-	MaxMessage       int64         // largest inbound message; default 1 MiB (→ close 1009)
-	MaxHeader        int           // largest request head; default 16 KiB (→ 431)
-	MaxBody          int64         // largest HTTP request body; default 1 MiB (→ 413)
-	MaxOutbound      int           // bytes queued for one connection before close 4008; default 4 MiB, at least 2 × MaxMessage
-	MaxConnections   int           // websocket connections per node; default 0 = unlimited (→ 503)
+	Addr        string // listen address; default ":3000"
+	MaxMessage  int64  // largest inbound message; default 1 MiB (→ close 1009)
+	MaxHeader   int    // largest request head; default 16 KiB (→ 431)
+	MaxBody     int64  // largest HTTP request body; default 1 MiB (→ 413)
+	MaxOutbound int    // bytes queued for one connection before close 4008; default 4 MiB, at least 2 × MaxMessage
+	// MaxConnections caps the node's TCP connections, websockets and plain
+	// HTTP alike; one past it reads a 503 and is closed at accept (counted
+	// in Stats.Refused). Default 0 = unlimited.
+	MaxConnections int
+	// MaxPendingOpens bounds connections accepted and handed to an event
+	// loop whose OnOpen has not run yet; when it is reached accepting waits
+	// for the loops (Stats.AcceptWaits). Default 1024 (16 B each).
+	MaxPendingOpens  int
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
 	IdleTimeout      time.Duration // close a connection quiet for this long; default 75 s
@@ -31,9 +38,14 @@ type Config struct {
 	// an event loop waits in epoll_wait inside a system call and keeps its P,
 	// so with no spare P every goroutine (workers, Redis, timers) waits for
 	// the runtime to take one back (20 µs to 10 ms, with a monitor thread
-	// waking every 20 µs to do it). -1 leaves GOMAXPROCS alone. Run sets it
-	// once and does not restore it.
-	Procs         int
+	// waking every 20 µs to do it). -1 leaves GOMAXPROCS alone. It is a
+	// process-wide setting: Run sets it when it starts and puts the previous
+	// value back when it returns.
+	Procs int
+	// HandleSignals makes Run drain and return on SIGTERM or SIGINT (as
+	// cmd/plezi does). Off by default: an embedder owns its process's
+	// signals and stops Run by cancelling its context.
+	HandleSignals bool
 	ReusePort     bool   // SO_REUSEPORT, for several processes on one port
 	Node          string // node id; random by default
 	Broker        dispatch.Broker
@@ -60,6 +72,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = 1 << 20
+	}
+	if c.MaxPendingOpens <= 0 {
+		c.MaxPendingOpens = 1024
 	}
 	if c.MaxOutbound <= 0 {
 		c.MaxOutbound = 4 << 20

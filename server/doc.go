@@ -6,7 +6,7 @@
 //		srv.Route("/chat/:room", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say")),
 //		srv.Static("/", "./public"),
 //	) // mistakes are errors, never panics
-//	err = srv.Run(ctx) // until ctx ends or SIGTERM/SIGINT; then drain; once
+//	err = srv.Run(ctx) // until ctx ends (SIGTERM too with Config.HandleSignals); then drain; once
 //
 // Inbound frames are parsed in place from gnet's buffer (package codec) and
 // handed to package dispatch. Writes from the loop go straight to the

@@ -193,7 +193,7 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 		c.httpError(err)
 		return
 	}
-	if !s.originAllowed(r.Header("Origin")) {
+	if !s.originAllowed(r) {
 		s.stats.Refused.Add(1)
 		c.respond(http.StatusForbidden, "origin not allowed", false)
 		return
@@ -270,9 +270,23 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 	}
 }
 
-func (s *Server) originAllowed(origin []byte) bool {
+// originAllowed checks the request's Origin against Config.Origins. With
+// an allow-list, a request with two Origin headers is refused: which one a
+// proxy or a browser check looked at is unknown.
+func (s *Server) originAllowed(r *codec.Request) bool {
 	if len(s.cfg.Origins) == 0 {
 		return true
+	}
+	var origin []byte
+	n := 0
+	r.VisitHeaders(func(name, value []byte) bool {
+		if len(name) == len("Origin") && strings.EqualFold(string(name), "Origin") {
+			origin, n = value, n+1
+		}
+		return n < 2
+	})
+	if n > 1 {
+		return false
 	}
 	for _, o := range s.cfg.Origins {
 		if o == "*" || strings.EqualFold(o, string(origin)) {
@@ -280,6 +294,16 @@ func (s *Server) originAllowed(origin []byte) bool {
 		}
 	}
 	return false
+}
+
+// getOnly answers 405 to methods other than GET and HEAD, else calls h.
+func getOnly(h Handler) Handler {
+	return func(r *dispatch.Request, body []byte) Response {
+		if m := string(r.Raw().Method()); m != http.MethodGet && m != http.MethodHead {
+			return Response{Status: http.StatusMethodNotAllowed, Body: []byte("method not allowed\n"), Header: []string{"Allow: GET, HEAD"}}
+		}
+		return h(r, body)
+	}
 }
 
 // staticHandler serves files from fsys under prefix: GET and HEAD, content

@@ -244,15 +244,16 @@ func noErr(t *testing.T, err error) {
 }
 
 // TestProcs: Run leaves one P beyond the event loops (Procs 0), sets the
-// number asked for (Procs > 0), or leaves GOMAXPROCS alone (Procs -1).
+// number asked for (Procs > 0), or leaves GOMAXPROCS alone (Procs -1),
+// and puts the previous value back when it returns.
 func TestProcs(t *testing.T) {
 	was := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(was)
 	for _, tc := range []struct{ loops, procs, want int }{
 		{loops: was, procs: 0, want: was + 1},
-		{loops: 1, procs: 0, want: was + 1}, // already above loops+1: left
+		{loops: 1, procs: 0, want: max(was, 2)}, // already at least loops+1: left
 		{loops: 1, procs: 5, want: 5},
-		{loops: 9, procs: -1, want: 5},
+		{loops: 9, procs: -1, want: was},
 	} {
 		n := start(t, server.Config{Loops: tc.loops, Procs: tc.procs})
 		if got := runtime.GOMAXPROCS(0); got != tc.want {
@@ -260,6 +261,9 @@ func TestProcs(t *testing.T) {
 		}
 		if err := n.stop(); err != nil {
 			t.Fatal(err)
+		}
+		if got := runtime.GOMAXPROCS(0); got != was {
+			t.Fatalf("loops %d procs %d: GOMAXPROCS %d after Run, want %d back", tc.loops, tc.procs, got, was)
 		}
 	}
 }

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +18,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/plezigo/plezi/cluster"
 	"github.com/plezigo/plezi/dispatch"
@@ -28,9 +25,17 @@ import (
 )
 
 // Stats are the server's counters, safe for concurrent reads.
+//
+// Accepted counts TCP connections opened on a loop; Refused, upgrades
+// refused (Origin, PreConnect) and connections refused over
+// MaxConnections. At the open-file limit: AcceptErrors counts failed
+// accept(2) calls (EMFILE, ENFILE and others) and Shed the connections
+// closed at accept, with a 503 when there was an fd to write it. AcceptWaits
+// counts times accepting waited for the loops (MaxPendingOpens reached).
 type Stats struct {
 	Accepted, Upgrades, Refused, ProtocolErrors            atomic.Int64
 	SlowConsumers, HandshakeTimeouts, IdleTimeouts, Panics atomic.Int64
+	AcceptErrors, Shed, AcceptWaits                        atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -54,8 +59,12 @@ type Server struct {
 	ready    chan struct{}
 	draining atomic.Bool
 	wsCount  atomic.Int64
-	tcpCount atomic.Int64 // TCP connections between OnOpen and OnClose
+	tcpCount atomic.Int64 // TCP connections from the acceptor's hand-off to OnClose
 	healthy  atomic.Bool
+
+	booted    chan struct{} // closed by OnBoot: eng is set
+	loopsUp   chan struct{} // closed by the probe's OnOpen: every loop is registered
+	probeOnce sync.Once
 
 	maxOutbound int          // MaxOutbound, at least two maximal messages
 	closeBroker func() error // the broker New made, if any
@@ -79,7 +88,8 @@ var (
 // no Broker, Run connects to Redis (see cluster.NewRedis) before serving.
 func New(cfg Config) *Server {
 	cfg.fill()
-	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}),
+		booted: make(chan struct{}), loopsUp: make(chan struct{})}
 	s.maxOutbound = int(max(int64(cfg.MaxOutbound), 2*cfg.MaxMessage))
 	s.healthy.Store(true)
 	ids := identitiesOf(cfg)
@@ -91,10 +101,10 @@ func New(cfg Config) *Server {
 		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
 		Secret: secretOf(cfg.ClusterSecret),
 	})
-	_ = s.Handle("/healthz", s.healthz) // cannot fail: a new server, two patterns
-	_ = s.Handle("/plezi.js", func(*dispatch.Request, []byte) Response {
+	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, two patterns
+	_ = s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
-	})
+	}))
 	return s
 }
 
@@ -263,9 +273,10 @@ func (s *Server) healthz(*dispatch.Request, []byte) Response {
 	return Response{Body: []byte("ok\n")}
 }
 
-// Run serves until ctx ends, SIGTERM or SIGINT; then it drains: new
-// connections are refused, every controller gets OnShutdown, every
-// websocket is closed with 1001 and flushed (bounded by ShutdownTimeout).
+// Run serves until ctx ends (or, with Config.HandleSignals, SIGTERM or
+// SIGINT); then it drains: the listener is closed, every controller gets
+// OnShutdown, every websocket is closed with 1001 and flushed (bounded by
+// ShutdownTimeout). GOMAXPROCS (Config.Procs) is put back when it returns.
 // A Server runs once: Run while it runs is ErrStarted, after it returned
 // ErrStopped.
 func (s *Server) Run(ctx context.Context) error {
@@ -273,55 +284,82 @@ func (s *Server) Run(ctx context.Context) error {
 		return s.fixed()
 	}
 	defer s.stopped.Store(true)
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	if s.cfg.HandleSignals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+	}
 	if err := s.connectRedis(); err != nil {
 		return err
 	}
 	if s.closeBroker != nil {
 		defer s.closeBroker()
 	}
-	if p := s.cfg.procs(); p > 0 && p != runtime.GOMAXPROCS(0) {
-		runtime.GOMAXPROCS(p)
-	}
+	defer s.setProcs()()
 	if err := s.hub.Start(ctx); err != nil {
 		return err
 	}
 	defer s.hub.Stop()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- gnet.Run(s, "tcp://"+s.cfg.Addr,
-			gnet.WithMulticore(true), gnet.WithNumEventLoop(s.cfg.Loops),
-			gnet.WithLockOSThread(s.cfg.LockOSThread), gnet.WithReusePort(s.cfg.ReusePort), gnet.WithReuseAddr(true),
-			gnet.WithTCPNoDelay(gnet.TCPNoDelay), gnet.WithLogger(gnetLogger{s.log}),
-			gnet.WithTicker(false))
-	}()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("server: %w", err)
-	case <-s.ready:
+	ln, err := listen(&s.cfg)
+	if err != nil {
+		return err
 	}
+	e, err := s.startEngine()
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	s.addr = ln.Addr().String()
+	acc := newAcceptor(s, ln, e.dead)
+	s.log.Info("server: listening", "addr", s.addr, "loops", s.cfg.Loops, "node", s.hub.Node())
+	close(s.ready)
+	return s.serve(ctx, e, acc)
+}
+
+// serve runs the sweeper until ctx ends or the engine stops, then stops
+// accepting, drains and stops the engine.
+func (s *Server) serve(ctx context.Context, e *engineRun, acc *acceptor) error {
 	// The sweep runs through the drain: closing handshakes time out by it.
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	sweepDone := make(chan struct{})
 	go s.sweeper(sweepCtx, sweepDone)
-	select {
-	case err := <-errc:
+	defer func() {
 		stopSweep()
 		<-sweepDone
-		return fmt.Errorf("server: %w", err)
+	}()
+	select {
+	case <-e.dead:
+		acc.close()
+		return e.err()
 	case <-ctx.Done():
 	}
+	acc.close()
 	s.drain()
-	stopSweep()
-	<-sweepDone
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.eng.Stop(stopCtx); err != nil {
 		s.log.Warn("server: stop", "err", err)
 	}
-	<-errc
+	<-e.errc
 	return nil
+}
+
+// setProcs applies Config.Procs and returns what restores GOMAXPROCS.
+func (s *Server) setProcs() (restore func()) {
+	prev := runtime.GOMAXPROCS(0)
+	p := s.cfg.procs()
+	if p <= 0 || p == prev {
+		return func() {}
+	}
+	runtime.GOMAXPROCS(p)
+	return func() {
+		if os.Getenv("GOMAXPROCS") == "" {
+			runtime.SetDefaultGOMAXPROCS() // keep the runtime's own updates when prev was its default
+		}
+		if runtime.GOMAXPROCS(0) != prev {
+			runtime.GOMAXPROCS(prev)
+		}
+	}
 }
 
 // drain closes every websocket gracefully and waits, bounded.
@@ -369,29 +407,11 @@ func (s *Server) runOn(i int, fn func()) {
 	}
 }
 
-// OnBoot records the engine and the bound address.
+// OnBoot records the engine.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
-	s.addr = s.cfg.Addr
-	if fd, err := eng.Dup(); err == nil {
-		if sa, err := unix.Getsockname(fd); err == nil {
-			s.addr = sockaddrString(sa)
-		}
-		_ = unix.Close(fd)
-	}
-	s.log.Info("server: listening", "addr", s.addr, "loops", s.cfg.Loops, "node", s.hub.Node())
-	close(s.ready)
+	close(s.booted)
 	return gnet.None
-}
-
-func sockaddrString(sa unix.Sockaddr) string {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
-	case *unix.SockaddrInet6:
-		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
-	}
-	return ""
 }
 
 // loopOf finds (binding on first sight) our loop for a gnet loop.
@@ -413,9 +433,15 @@ func (s *Server) loopOf(el gnet.EventLoop) *loop {
 	panic("server: more gnet loops than configured")
 }
 
-// OnOpen sets up a new TCP connection.
+// OnOpen sets up a new TCP connection, handed over by the acceptor (which
+// counted it). Anything else is Run's probe of gnet's own socket.
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	s.tcpCount.Add(1) // gnet calls OnClose for every opened conn, refused ones too
+	h, ok := gc.Context().(*handoff)
+	if !ok {
+		s.probeOnce.Do(func() { close(s.loopsUp) })
+		return nil, gnet.Close
+	}
+	h.opened = true // from here OnClose gives the count back
 	if s.draining.Load() {
 		return nil, gnet.Close
 	}
@@ -433,11 +459,14 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 
 // OnClose tells dispatch and frees the connection's buffers.
 func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
-	s.tcpCount.Add(-1)
 	c, ok := gc.Context().(*conn)
 	if !ok {
+		if _, ok := gc.Context().(*handoff); ok {
+			s.tcpCount.Add(-1) // closed by OnOpen while draining
+		}
 		return gnet.None
 	}
+	s.tcpCount.Add(-1)
 	c.setGone()
 	if c.state == stateWS {
 		c.closed(1006, "")
@@ -575,6 +604,7 @@ func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
 		"remote_in": h.RemoteIn.Load(), "bad_envelopes": h.BadEnvelopes.Load(),
 		"cluster_envelopes": h.ClusterEnvelopes.Load(), "cluster_messages": h.ClusterMessages.Load(),
 		"cluster_round_trips": h.ClusterRoundTrips.Load(),
+		"accept_errors":       st.AcceptErrors.Load(), "shed": st.Shed.Load(), "accept_waits": st.AcceptWaits.Load(),
 	})
 	return Response{ContentType: "application/json", Body: b}
 }

@@ -65,7 +65,7 @@ func (o *options) settings() []setting {
 		{"idle", "close a connection quiet for this `duration`", durValue(&o.idle)},
 		{"shutdown-timeout", "bound (a `duration`) on draining at shutdown", durValue(&o.shutdown)},
 		{"max-outbound", "`bytes` queued per connection before close 4008", intValue(&o.maxOutbound, 1, maxOutboundCap, bytes(maxOutboundCap))},
-		{"max-conns", "websocket `connections` per node, 0 = unlimited", intValue(&o.maxConns, 0, math.MaxInt32, fmt.Sprintf("a whole number from 0 (no cap) to %d", math.MaxInt32))},
+		{"max-conns", "TCP `connections` per node, websockets and plain HTTP alike; 0 = unlimited", intValue(&o.maxConns, 0, math.MaxInt32, fmt.Sprintf("a whole number from 0 (no cap) to %d", math.MaxInt32))},
 		{"loops", "event `loops`, 0 = GOMAXPROCS", intValue(&o.loops, 0, loopsCap, fmt.Sprintf("a whole number from 0 (GOMAXPROCS) to %d", loopsCap))},
 		{"procs", "GOMAXPROCS (`n`) while serving; 0 = at least loops+1, -1 = leave it", intValue(&o.procs, -1, loopsCap, fmt.Sprintf("a whole number from -1 to %d", loopsCap))},
 		{"reuseport", "SO_REUSEPORT, for several processes on one port", boolValue(&o.reusePort)},

@@ -35,7 +35,7 @@ func (o *options) config() server.Config {
 		Addr: o.addr, MaxMessage: o.maxMessage, Compress: o.compress,
 		HandshakeTimeout: o.handshakeTimeout, PingInterval: o.ping, IdleTimeout: o.idle,
 		ShutdownTimeout: o.shutdown, MaxOutbound: o.maxOutbound, MaxConnections: o.maxConns,
-		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs,
+		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs, HandleSignals: true,
 		RedisURL: o.redisURL, ClusterSecret: o.clusterSecret,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}

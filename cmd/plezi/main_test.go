@@ -16,6 +16,8 @@ func TestMain(m *testing.M) {
 		// gnet's package-level ants pool (created at init, lives for the process).
 		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
 		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
+		// Its idle workers (Engine.Register runs on them; they expire after 10 s).
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*goWorker).run.func1"),
 	)
 }
 
