@@ -446,7 +446,7 @@ func (c *crowd) Say(text string) bool { _ = c.PublishEvent("crowd", "said", c.ni
 // the sixth closes the oldest with 4009, and that client stays closed.
 func testReplacedNoReconnect(t *testing.T, bctx context.Context) {
 	srv := newPageApp(server.Config{Addr: "127.0.0.1:0"})
-	must(srv.Route("/crowd/:room", func() dispatch.Controller { return new(crowd) }))
+	must(srv.Route("/crowd/:room", func() dispatch.Controller { return new(crowd) }, dispatch.ClientEvents("say")))
 	app := runApp(t, srv)
 	tab := openPage(t, bctx, app.addr)
 	evalJSON(t, tab, `(async () => {

@@ -65,7 +65,8 @@ func equalJSON(t *testing.T, what string, got json.RawMessage, want string) {
 // peer. One browser serves all subtests, each in its own tab and on its own
 // path (localStorage is per path).
 func TestClient(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*goWorker).run.func1"))
 	p := newPeer(t)
 	defer p.stop()
 	bctx, cancel, err := browser.Launch(context.Background())
