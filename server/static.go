@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -236,10 +237,7 @@ func (c *conn) streamInput() gnet.Action {
 }
 
 // raiseMax lifts the gauge g to v if v is higher. Concurrency-safe.
-func raiseMax(g interface {
-	Load() int64
-	CompareAndSwap(old, new int64) bool
-}, v int64) {
+func raiseMax(g *atomic.Int64, v int64) {
 	for old := g.Load(); v > old && !g.CompareAndSwap(old, v); old = g.Load() {
 	}
 }
