@@ -563,7 +563,9 @@ func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
 		"remote_in": h.RemoteIn.Load(), "bad_envelopes": h.BadEnvelopes.Load(),
 		"cluster_envelopes": h.ClusterEnvelopes.Load(), "cluster_messages": h.ClusterMessages.Load(),
 		"cluster_round_trips": h.ClusterRoundTrips.Load(),
-		"message_timeouts":    st.MessageTimeouts.Load(), "partial_bytes": st.PartialBytes.Load(), "partial_overflows": st.PartialOverflows.Load(), "static_waits": st.StaticWaits.Load(), "static_held_max": st.StaticHeldMax.Load(),
+		"message_timeouts":    st.MessageTimeouts.Load(), "partial_bytes": st.PartialBytes.Load(),
+		"partial_overflows": st.PartialOverflows.Load(), "static_waits": st.StaticWaits.Load(),
+		"static_held_max": st.StaticHeldMax.Load(),
 	})
 	return Response{ContentType: "application/json", Body: b}
 }
