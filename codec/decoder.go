@@ -165,13 +165,15 @@ func (d *Decoder) failed(b []byte) (Event, int, error) {
 
 // Abort fails the Decoder as an error from Next does (the caller gave up
 // on the connection: a deadline, a memory cap): buffers go back to their
-// pools and later input is consumed unparsed. Idempotent; loop only.
+// pools and later input is consumed unparsed. Idempotent; same goroutine
+// rule as Next.
 func (d *Decoder) Abort() {
 	d.Release()
 	d.flags |= flagFailed
 }
 
-// Failed reports whether Next returned an error or Abort was called.
+// Failed reports whether Next returned an error or Abort was called. Same
+// goroutine rule as Next.
 func (d *Decoder) Failed() bool { return d.flags&flagFailed != 0 }
 
 // InMessage reports whether a data message has started and is not yet
@@ -181,7 +183,8 @@ func (d *Decoder) InMessage() bool { return d.op != 0 }
 
 // PartialBytes is the capacity of the pooled buffer held by the message in
 // progress (0 when none is, or when the buffer backs the last returned
-// event instead). It changes only in Next, Abort and Release.
+// event instead). It changes only in Next, Abort and Release. Same
+// goroutine rule as Next.
 func (d *Decoder) PartialBytes() int {
 	if d.msg == nil || d.flags&flagHeld != 0 {
 		return 0

@@ -144,7 +144,8 @@ func AppendResponse(dst []byte, status int, contentType string, body []byte, kee
 
 // AppendResponseHead appends the head AppendResponse writes, announcing a
 // body of contentLength bytes that the caller sends after it (or not, for
-// a HEAD request). Allocation-free when dst has room.
+// a HEAD request). Allocation-free when dst has room; safe for concurrent
+// use.
 func AppendResponseHead(dst []byte, status int, contentType string, contentLength int64, keepAlive bool, extraHeaders ...string) []byte {
 	dst = appendStatusLine(dst, status)
 	if contentType != "" {
