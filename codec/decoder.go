@@ -79,6 +79,7 @@ const (
 	flagFin                               // the current data frame is final
 	flagCompressed                        // the message in progress has RSV1
 	flagHeld                              // msg backs the last returned event
+	flagFailed                            // an error was returned: input is no longer parsed
 )
 
 // inflate is the permessage-deflate state of a connection.
@@ -109,8 +110,10 @@ func (d *Decoder) max() uint64 {
 //   - (KindNone, 0, nil): more bytes are needed.
 //   - (KindNone, n>0, nil): part of a message was consumed; call again.
 //   - an event: see Event for how long its Payload stays valid.
-//   - an error: the connection must close with CloseCodeOf(err); the
-//     Decoder is unusable until Release.
+//   - an error: the connection must close with CloseCodeOf(err). The
+//     Decoder has failed for good: its buffers are back in their pools, and
+//     every later Next consumes all of b unparsed and returns ErrFailed, so
+//     the rest of a bad frame is never read as frames.
 //
 // A final, unfragmented, uncompressed data frame that is whole in b is
 // unmasked in place and returned pointing into b (no copy). Other data
@@ -119,12 +122,27 @@ func (d *Decoder) max() uint64 {
 // byte is there. Control frames are returned only when whole (unmasked in
 // place) and may come between fragments. Next modifies b (unmasking).
 func (d *Decoder) Next(b []byte) (ev Event, n int, err error) {
-	if d.flags&flagHeld != 0 {
+	if d.flags&(flagHeld|flagFailed) != 0 {
+		if d.flags&flagFailed != 0 {
+			return d.failed(b)
+		}
 		d.dropMsg()
 	}
 	if ev, n, ok, err := d.nextShort(b); ok {
+		if err != nil {
+			d.Abort()
+		}
 		return ev, n, err
 	}
+	if ev, n, err = d.next(b); err != nil {
+		d.Abort()
+	}
+	return ev, n, err
+}
+
+// next runs the frame states over b: a frame header is expected, or the
+// payload of a data frame is arriving.
+func (d *Decoder) next(b []byte) (ev Event, n int, err error) {
 	for n < len(b) {
 		var k int
 		if d.flags&flagInFrame != 0 {
@@ -140,9 +158,44 @@ func (d *Decoder) Next(b []byte) (ev Event, n int, err error) {
 	return ev, n, nil
 }
 
+// failed is the state after an error: b is consumed unparsed.
+func (d *Decoder) failed(b []byte) (Event, int, error) {
+	return Event{}, len(b), ErrFailed
+}
+
+// Abort fails the Decoder as an error from Next does (the caller gave up
+// on the connection: a deadline, a memory cap): buffers go back to their
+// pools and later input is consumed unparsed. Idempotent; same goroutine
+// rule as Next.
+func (d *Decoder) Abort() {
+	d.Release()
+	d.flags |= flagFailed
+}
+
+// Failed reports whether Next returned an error or Abort was called. Same
+// goroutine rule as Next.
+func (d *Decoder) Failed() bool { return d.flags&flagFailed != 0 }
+
+// InMessage reports whether a data message has started and is not yet
+// complete: a fragmented message, or a frame whose payload is still
+// arriving. Same goroutine rule as Next.
+func (d *Decoder) InMessage() bool { return d.op != 0 }
+
+// PartialBytes is the capacity of the pooled buffer held by the message in
+// progress (0 when none is, or when the buffer backs the last returned
+// event instead). It changes only in Next, Abort and Release. Same
+// goroutine rule as Next.
+func (d *Decoder) PartialBytes() int {
+	if d.msg == nil || d.flags&flagHeld != 0 {
+		return 0
+	}
+	return cap(*d.msg)
+}
+
 // Release returns the Decoder's pooled buffers and resets its frame state
-// (MaxMessage and deflate stay as they are). Call it when the connection
-// closes; any Payload returned earlier becomes invalid.
+// (MaxMessage and deflate stay as they are; a failed Decoder stays failed).
+// Call it when the connection closes; any Payload returned earlier becomes
+// invalid.
 func (d *Decoder) Release() {
 	d.dropMsg()
 	if d.fl != nil && d.fl.win != nil {

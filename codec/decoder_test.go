@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -585,5 +586,122 @@ func FuzzDecoder(f *testing.F) {
 			}
 		}
 		checkSplits(t, cfg, in, whole)
+		checkStaysFailed(t, cfg, in)
 	})
+}
+
+// afterError decodes in as chunks (split at i); from the first error on
+// it feeds every remaining byte, then a valid close frame and a valid text
+// frame, one Next at a time, and reports what the Decoder did with them:
+// nil when it failed for good (everything consumed, ErrFailed, no event,
+// no buffer held), and nil too when in has no error.
+func afterError(cfg decodeConfig, in []byte, i int) error {
+	d := cfg.decoder()
+	defer d.Release()
+	chunks := [][]byte{bytes.Clone(in[:i]), bytes.Clone(in[i:]),
+		clientFrame(ws.OpClose, true, closePayload(1000, "")), clientFrame(ws.OpText, true, []byte("x"))}
+	var pending []byte
+	failed := false
+	for _, c := range chunks {
+		pending = append(pending, c...)
+		for len(pending) > 0 {
+			ev, n, err := d.Next(pending)
+			switch {
+			case failed && (err != ErrFailed || ev.Kind != KindNone || n != len(pending) || d.PartialBytes() != 0):
+				return fmt.Errorf("after the error: %v, n %d of %d, err %v, holding %d", ev.Kind, n, len(pending), err, d.PartialBytes())
+			case failed:
+				pending = pending[:0]
+				continue
+			case err != nil:
+				failed = true
+				if !d.Failed() || d.PartialBytes() != 0 {
+					return fmt.Errorf("error %v left Failed %v, holding %d", err, d.Failed(), d.PartialBytes())
+				}
+				continue // the same bytes again: now they must be consumed unparsed
+			}
+			pending = pending[n:]
+			if ev.Kind == KindNone && n == 0 {
+				break
+			}
+		}
+	}
+	if failed {
+		d.Release()
+		if _, n, err := d.Next([]byte{0x81}); !d.Failed() || err != ErrFailed || n != 1 {
+			return fmt.Errorf("Release restarted a failed Decoder: n %d, err %v", n, err)
+		}
+	}
+	return nil
+}
+
+// checkStaysFailed runs afterError whole and split at every point.
+func checkStaysFailed(t *testing.T, cfg decodeConfig, in []byte) {
+	t.Helper()
+	step := 1
+	if len(in) > 4096 {
+		step = len(in)/1024 + 1
+	}
+	for i := 0; i <= len(in); i += step {
+		if err := afterError(cfg, in, i); err != nil {
+			t.Fatalf("split at %d: %v", i, err)
+		}
+	}
+}
+
+// TestDecoderStaysFailed: after a protocol error found one byte at a time
+// (Autobahn 3.4, 4.1.5, 5.11 fed byte by byte) the rest of the bad frame and
+// the peer's close are consumed unparsed, never read as frames.
+func TestDecoderStaysFailed(t *testing.T) {
+	t.Parallel()
+	hello := []byte("Hello, world!")
+	for name, in := range map[string][]byte{
+		"rsv 4":         cat(clientFrame(ws.OpText, true, hello), clientFrameRsv(ws.OpText, true, rsv3, hello), clientFrame(ws.OpPing, true, nil)),
+		"opcode 7":      cat(clientFrame(ws.OpText, true, hello), rawFrame(0x87, true, 7, 23, []byte("reserved opcode payload")), clientFrame(ws.OpPing, true, nil)),
+		"continuation":  cat(clientFrame(ws.OpContinuation, false, []byte("fragment1")), clientFrame(ws.OpText, true, []byte("fragment2"))),
+		"bad utf-8":     clientFrame(ws.OpText, true, []byte("ok \xed\xa0\x80 and a long tail after it")),
+		"close 1 byte":  cat(clientFrame(ws.OpClose, true, []byte{3}), clientFrame(ws.OpClose, true, closePayload(1000, ""))),
+		"deflate error": cat(clientFrameRsv(ws.OpBinary, true, rsv1, []byte{0xff, 0xff, 0xff}), clientFrame(ws.OpClose, true, nil)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := decodeConfig{deflate: deflateOn}
+			if whole := decodeChunks(cfg, bytes.Clone(in)); whole.err == nil {
+				t.Fatalf("no error: %v", whole)
+			}
+			if got := decodeAfterErrorBytewise(cfg, in); got.events != nil {
+				t.Fatalf("byte-wise, after the error: %v", got)
+			}
+			checkStaysFailed(t, cfg, in)
+		})
+	}
+}
+
+// decodeAfterErrorBytewise feeds in one byte at a time and keeps going after
+// the first error; the result lists events seen after it.
+func decodeAfterErrorBytewise(cfg decodeConfig, in []byte) decodeResult {
+	d := cfg.decoder()
+	defer d.Release()
+	var res decodeResult
+	var pending []byte
+	for _, b := range in {
+		pending = append(pending, b)
+		for len(pending) > 0 {
+			ev, n, err := d.Next(pending)
+			if err != nil && res.err == nil {
+				res.err = err
+				continue
+			}
+			if err != nil && (err != ErrFailed || n != len(pending)) {
+				res.events = append(res.events, evCopy{Kind: KindNone, Payload: err.Error()})
+			}
+			pending = pending[n:]
+			if res.err != nil && ev.Kind != KindNone {
+				res.events = append(res.events, copyEvent(ev))
+			}
+			if n == 0 && ev.Kind == KindNone {
+				break
+			}
+		}
+	}
+	return res
 }

@@ -27,6 +27,9 @@ const (
 	ErrLengthOverflow     = ProtocolError("codec: 64-bit payload length with the most significant bit set")
 	ErrCloseLength        = ProtocolError("codec: close payload of length 1")
 	ErrCloseCode          = ProtocolError("codec: invalid close status code")
+	// ErrFailed is every answer of a Decoder after its first error (or
+	// Abort): the input is consumed unparsed.
+	ErrFailed = ProtocolError("codec: decoder failed earlier; input not parsed")
 )
 
 // Payload errors, each with its own close status (see CloseCodeOf).

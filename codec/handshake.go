@@ -135,16 +135,27 @@ func AppendUpgradeResponse(dst, key []byte, protocol string, extensions []byte) 
 // CRLF; the caller guarantees they hold no CR or LF), then body.
 // Allocation-free when dst has room.
 func AppendResponse(dst []byte, status int, contentType string, body []byte, keepAlive bool, extraHeaders ...string) []byte {
+	dst = AppendResponseHead(dst, status, contentType, int64(len(body)), keepAlive, extraHeaders...)
+	if noResponseBody(status) {
+		return dst
+	}
+	return append(dst, body...)
+}
+
+// AppendResponseHead appends the head AppendResponse writes, announcing a
+// body of contentLength bytes that the caller sends after it (or not, for
+// a HEAD request). Allocation-free when dst has room; safe for concurrent
+// use.
+func AppendResponseHead(dst []byte, status int, contentType string, contentLength int64, keepAlive bool, extraHeaders ...string) []byte {
 	dst = appendStatusLine(dst, status)
 	if contentType != "" {
 		dst = append(dst, "Content-Type: "...)
 		dst = append(dst, contentType...)
 		dst = append(dst, "\r\n"...)
 	}
-	noBody := status < 200 || status == 204 || status == 304
-	if !noBody {
+	if !noResponseBody(status) {
 		dst = append(dst, "Content-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(body)), 10)
+		dst = strconv.AppendInt(dst, contentLength, 10)
 		dst = append(dst, "\r\n"...)
 	}
 	if keepAlive {
@@ -156,12 +167,10 @@ func AppendResponse(dst []byte, status int, contentType string, body []byte, kee
 		dst = append(dst, h...)
 		dst = append(dst, "\r\n"...)
 	}
-	dst = append(dst, "\r\n"...)
-	if noBody {
-		return dst
-	}
-	return append(dst, body...)
+	return append(dst, "\r\n"...)
 }
+
+func noResponseBody(status int) bool { return status < 200 || status == 204 || status == 304 }
 
 // AppendHTTPError appends the response that refuses a request after err
 // from RequestParser.Parse or CheckUpgrade: the *HTTPError's status (500 for

@@ -27,13 +27,28 @@ type Config struct {
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
 	IdleTimeout      time.Duration // close a connection quiet for this long; default 75 s
-	CloseTimeout     time.Duration // wait for the peer's close frame; default 3 s
-	ShutdownTimeout  time.Duration // bound on draining at shutdown; default 10 s
-	Compress         bool          // permessage-deflate when the client offers it
-	Origins          []string      // allowed Origin values; empty allows all ("*" too)
-	Loops            int           // event loops; default GOMAXPROCS
-	Workers          int           // dispatch worker shards; default 4 × GOMAXPROCS
-	LockOSThread     bool          // pin each event loop to an OS thread
+	CloseTimeout     time.Duration // wait for the peer's close frame, or its TCP close after a failure; default 3 s
+	// MessageTimeout bounds the time from a message's first frame header
+	// to its last byte (fragmented, or one frame whose payload is still
+	// arriving); past it the connection fails with 1008 (Stats.
+	// MessageTimeouts). Traffic does not extend it. Default 30 s.
+	MessageTimeout time.Duration
+	// MaxPartialBytes caps the bytes held, node-wide, by messages still
+	// arriving (Stats.PartialBytes); a connection whose message growth
+	// passes it fails with 1013 (Stats.PartialOverflows). Default 64 MiB,
+	// at least 4 × MaxMessage.
+	MaxPartialBytes int64
+	// StaticBuffer bounds the bytes a static file response keeps queued
+	// ahead of its client: the file is read in chunks as the client drains
+	// them (Stats.StaticWaits counts the waits). Default 256 KiB, at least
+	// 64 KiB (one chunk).
+	StaticBuffer    int
+	ShutdownTimeout time.Duration // bound on draining at shutdown; default 10 s
+	Compress        bool          // permessage-deflate when the client offers it
+	Origins         []string      // allowed Origin values; empty allows all ("*" too)
+	Loops           int           // event loops; default GOMAXPROCS
+	Workers         int           // dispatch worker shards; default 4 × GOMAXPROCS
+	LockOSThread    bool          // pin each event loop to an OS thread
 	// Procs is GOMAXPROCS while serving. 0 raises it, when lower, to Loops+1:
 	// an event loop waits in epoll_wait inside a system call and keeps its P,
 	// so with no spare P every goroutine (workers, Redis, timers) waits for
@@ -83,6 +98,14 @@ func (c *Config) fill() {
 	def(&c.PingInterval, 30*time.Second)
 	def(&c.IdleTimeout, 75*time.Second)
 	def(&c.CloseTimeout, 3*time.Second)
+	def(&c.MessageTimeout, 30*time.Second)
+	if c.MaxPartialBytes <= 0 {
+		c.MaxPartialBytes = max(64<<20, 4*c.MaxMessage)
+	}
+	if c.StaticBuffer <= 0 {
+		c.StaticBuffer = 256 << 10
+	}
+	c.StaticBuffer = max(c.StaticBuffer, staticChunk)
 	def(&c.ShutdownTimeout, 10*time.Second)
 	if c.Loops <= 0 {
 		c.Loops = runtime.GOMAXPROCS(0)
@@ -105,6 +128,6 @@ func (c *Config) procs() int {
 
 // tick is the sweep period: a quarter of the shortest timer, 10 ms..1 s.
 func (c *Config) tick() time.Duration {
-	t := min(c.HandshakeTimeout, c.PingInterval, c.IdleTimeout, c.CloseTimeout) / 4
+	t := min(c.HandshakeTimeout, c.PingInterval, c.IdleTimeout, c.CloseTimeout, c.MessageTimeout) / 4
 	return max(10*time.Millisecond, min(t, time.Second))
 }

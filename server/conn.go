@@ -7,6 +7,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/plezigo/plezi/codec"
 	"github.com/plezigo/plezi/dispatch"
@@ -16,10 +17,13 @@ import (
 type state uint8
 
 const (
-	stateHTTP    state = iota // reading a request head
-	statePending              // a handler or PreConnect runs off the loop
-	stateWS                   // websocket open
-	stateClosing              // close frame sent, waiting for the peer's
+	stateHTTP     state = iota // reading a request head
+	statePending               // a handler or PreConnect runs off the loop
+	stateStream                // a static file streams out as the client drains it (static.go)
+	stateWS                    // websocket open
+	stateClosing               // our close frame sent, waiting for the peer's
+	stateLinger                // failed: our close frame flushes, then the write side shuts; input dropped unparsed until the peer closes or CloseTimeout
+	stateFlushing              // done: TCP closes once the queued bytes are out (or at the deadline)
 	stateClosed
 )
 
@@ -35,7 +39,7 @@ type conn struct {
 
 	lastRead int64 // unix nanos, coarse
 	lastPing int64
-	deadline int64 // handshake or closing deadline, unix nanos; 0 = none
+	deadline int64 // unix nanos, 0 = none: handshake, stream progress, closing, or (stateWS) the message in progress
 
 	mu  sync.Mutex
 	out *[]byte // frames written inside an inline callback, flushed after it; guarded by mu
@@ -214,7 +218,8 @@ func (c *conn) Close(code ws.StatusCode, reason string) {
 }
 
 // closeWith starts the closing handshake: close frame out, wait for the
-// peer's close until CloseTimeout. Loop only.
+// peer's close until CloseTimeout, then close TCP as soon as it comes.
+// Loop only.
 func (c *conn) closeWith(code ws.StatusCode, reason string) {
 	if c.state != stateWS {
 		return
@@ -225,26 +230,65 @@ func (c *conn) closeWith(code ws.StatusCode, reason string) {
 	c.closed(int(code), reason)
 }
 
-// fail answers a protocol error: close frame out, then a lingering close —
-// input is read and dropped until the peer closes or CloseTimeout — so the
-// peer reads our close frame instead of a reset. Loop only.
+// fail fails the connection (protocol error, message deadline, partial
+// cap): the decoder stops parsing for good, our close frame goes out
+// (unless one already did), then a lingering close. In stateClosing
+// (unreadable input after our close) only the linger follows. The caller
+// settles the partial-message accounting (readFrames does). Loop only.
 func (c *conn) fail(code ws.StatusCode, reason string) {
-	if c.state != stateWS {
-		return
+	switch c.state {
+	case stateWS:
+		c.dec.Abort()
+		c.writeNow(c.l.closeFrame(code, reason))
+		c.linger()
+		c.closed(int(code), reason)
+	case stateClosing:
+		c.dec.Abort()
+		c.linger()
 	}
-	c.dec.Release()
-	c.dec = codec.Decoder{MaxMessage: c.l.srv.cfg.MaxMessage}
-	c.closeWith(code, reason)
-	c.deadline = c.l.now + int64(min(c.l.srv.cfg.CloseTimeout, time.Second))
 }
 
-// terminate sends a close frame and drops the connection without waiting
-// (protocol errors, slow consumers). Loop only.
-func (c *conn) terminate(code ws.StatusCode, reason string) {
-	if c.state == stateWS {
-		c.writeNow(c.l.closeFrame(code, reason))
-		c.closed(int(code), reason)
+// linger shuts our write side once the close frame is flushed and drops
+// input unparsed until the peer closes TCP or CloseTimeout: the peer reads
+// our close frame and then EOF at once, never a reset (closing with
+// unread input would send one), and the rest of a bad frame is never read
+// as frames. Loop only.
+func (c *conn) linger() {
+	c.state = stateLinger
+	c.setGone()
+	c.deadline = time.Now().Add(c.l.srv.cfg.CloseTimeout).UnixNano()
+	if !c.shutWrite() {
+		c.l.waitDrain(c)
 	}
+}
+
+// shutWrite half-closes the socket (our FIN) when gnet has nothing left
+// to send; false while bytes are queued. Loop only.
+func (c *conn) shutWrite() bool {
+	if c.gc.OutboundBuffered() > 0 {
+		return false
+	}
+	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)
+	return true
+}
+
+// closeAfterFlush closes TCP now when nothing is queued, else once gnet
+// has sent the queue (gnet's own close sends only what the socket takes at
+// once), bounded by timeout. Input meanwhile is dropped. Loop only.
+func (c *conn) closeAfterFlush(timeout time.Duration) {
+	c.setGone()
+	if c.gc.OutboundBuffered() == 0 {
+		c.state = stateClosed
+		_ = c.gc.Close()
+		return
+	}
+	c.state = stateFlushing
+	c.deadline = time.Now().Add(timeout).UnixNano()
+	c.l.waitDrain(c)
+}
+
+// drop closes TCP at once, whatever is queued. Loop only.
+func (c *conn) drop() {
 	c.state = stateClosed
 	c.setGone()
 	_ = c.gc.Close()

@@ -3,13 +3,9 @@ package server
 import (
 	"bytes"
 	"errors"
-	"io"
 	"io/fs"
-	"mime"
 	"net/http"
-	"path"
 	"strings"
-	"time"
 
 	"github.com/plezigo/plezi/codec"
 	"github.com/plezigo/plezi/dispatch"
@@ -21,6 +17,8 @@ type Response struct {
 	ContentType string // default text/plain; charset=utf-8
 	Body        []byte
 	Header      []string // extra "Name: value" lines
+
+	file *fileBody // a static file's content beyond Body (static.go)
 }
 
 // Handler answers a plain HTTP request. It runs on a worker goroutine, off
@@ -36,6 +34,10 @@ type httpRoute struct {
 type httpState struct {
 	parser codec.RequestParser
 	req    codec.Request
+
+	file fs.File // the static file streaming out (static.go); loop-owned
+	left int64   // its bytes not yet read
+	keep bool    // keep-alive once it is out
 }
 
 // serveHTTP handles at most one buffered request. It returns true when the
@@ -99,27 +101,37 @@ func (c *conn) respond(status int, msg string, keepAlive bool, extra ...string) 
 }
 
 // finish writes resp (no body for HEAD) and goes back to reading requests,
-// or closes. Loop only.
+// or closes once the response is out. A static file response streams its
+// file first (static.go). Loop only.
 func (c *conn) finish(resp Response, keepAlive, head bool) {
 	if c.state == stateClosed || c.isGone() {
+		resp.closeFile()
 		return
 	}
 	if resp.Status == 0 {
 		resp.Status = http.StatusOK
 	}
+	keepAlive = keepAlive && !c.l.srv.draining.Load()
+	if resp.file != nil {
+		c.finishFile(resp, keepAlive, head)
+		return
+	}
 	if resp.ContentType == "" {
 		resp.ContentType = "text/plain; charset=utf-8"
 	}
-	keepAlive = keepAlive && !c.l.srv.draining.Load()
 	out := codec.AppendResponse(nil, resp.Status, resp.ContentType, resp.Body, keepAlive, resp.Header...)
 	if head {
 		out = out[:len(out)-len(resp.Body)]
 	}
 	_, _ = c.gc.Write(out)
+	c.endResponse(keepAlive)
+}
+
+// endResponse waits for the next request, or closes once the response's
+// bytes are out (bounded by IdleTimeout). Loop only.
+func (c *conn) endResponse(keepAlive bool) {
 	if !keepAlive {
-		c.state = stateClosed
-		c.setGone()
-		_ = c.gc.Close()
+		c.closeAfterFlush(c.l.srv.cfg.IdleTimeout)
 		return
 	}
 	c.state = stateHTTP
@@ -306,58 +318,3 @@ func getOnly(h Handler) Handler {
 	}
 }
 
-// staticHandler serves files from fsys under prefix: GET and HEAD, content
-// types by extension, Last-Modified and 304 on If-Modified-Since, index.html
-// for directories. fs.FS paths cannot escape the tree.
-func staticHandler(prefix string, fsys fs.FS) Handler {
-	return func(r *dispatch.Request, _ []byte) Response {
-		m := string(r.Raw().Method())
-		if m != http.MethodGet && m != http.MethodHead {
-			return Response{Status: http.StatusMethodNotAllowed, Body: []byte("method not allowed\n"), Header: []string{"Allow: GET, HEAD"}}
-		}
-		name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.Path(), prefix)), "/")
-		if name == "" {
-			name = "."
-		}
-		if !fs.ValidPath(name) {
-			return Response{Status: http.StatusNotFound, Body: []byte("not found\n")}
-		}
-		return serveFile(fsys, name, r.Header("If-Modified-Since"))
-	}
-}
-
-func serveFile(fsys fs.FS, name, ims string) Response {
-	notFound := Response{Status: http.StatusNotFound, Body: []byte("not found\n")}
-	st, err := fs.Stat(fsys, name)
-	if err != nil {
-		return notFound
-	}
-	if st.IsDir() {
-		name = path.Join(name, "index.html")
-		if st, err = fs.Stat(fsys, name); err != nil || st.IsDir() {
-			return notFound
-		}
-	}
-	mod := st.ModTime().UTC().Truncate(time.Second)
-	hdr := []string{}
-	if !mod.IsZero() && mod.Unix() > 0 {
-		hdr = append(hdr, "Last-Modified: "+mod.Format(http.TimeFormat))
-		if t, err := http.ParseTime(ims); err == nil && !mod.After(t) {
-			return Response{Status: http.StatusNotModified, Header: hdr}
-		}
-	}
-	f, err := fsys.Open(name)
-	if err != nil {
-		return notFound
-	}
-	defer f.Close()
-	body, err := io.ReadAll(f)
-	if err != nil {
-		return Response{Status: http.StatusInternalServerError, Body: []byte("read error\n")}
-	}
-	ct := mime.TypeByExtension(path.Ext(name))
-	if ct == "" {
-		ct = http.DetectContentType(body)
-	}
-	return Response{ContentType: ct, Body: body, Header: hdr}
-}

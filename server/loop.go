@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
@@ -34,6 +35,15 @@ type loop struct {
 	pend     []pendWrite // loop-owned: deferred writes
 	dirty    []*conn     // loop-owned: connections with deferred writes
 	iov      [][]byte    // loop-owned: scratch for writev
+
+	reading *conn // loop-owned: the connection readFrames is parsing, nil outside it
+
+	drainers   []*conn       // loop-owned: connections waiting for their outbound to drain (drain.go)
+	drainSpare []*conn       // loop-owned: the other list, swapped in while pumpDrainers runs
+	pumpTimer  *time.Timer   // re-runs the drainers; armed by the loop only
+	pumpDelay  time.Duration // loop-owned: the next re-run's delay, backing off while nothing moves
+	pumpArmed  bool          // loop-owned: a re-run is scheduled
+	fileBuf    []byte        // loop-owned scratch: one static file chunk (static.go)
 
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line

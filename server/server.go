@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/plezigo/plezi/cluster"
@@ -36,6 +37,18 @@ type Stats struct {
 	Accepted, Upgrades, Refused, ProtocolErrors            atomic.Int64
 	SlowConsumers, HandshakeTimeouts, IdleTimeouts, Panics atomic.Int64
 	AcceptErrors, Shed, AcceptWaits                        atomic.Int64
+	// MessageTimeouts counts connections failed (1008) because a message
+	// took longer than MessageTimeout to arrive.
+	MessageTimeouts atomic.Int64
+	// PartialBytes is a gauge: bytes held node-wide by messages still
+	// arriving (capped by MaxPartialBytes); PartialOverflows counts the
+	// connections failed (1013) for passing the cap.
+	PartialBytes, PartialOverflows atomic.Int64
+	// StaticWaits counts the times a static file response found
+	// StaticBuffer bytes queued and waited for its client to drain them;
+	// StaticHeldMax is the most bytes any one of them held queued
+	// (high-water gauge, at most StaticBuffer).
+	StaticWaits, StaticHeldMax atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -475,7 +488,11 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	}
 	c.state = stateClosed
 	c.l.del(c)
+	if c.l.reading != c { // else readFrames settles the count when it returns
+		c.unaccountPartial()
+	}
 	c.dec.Release()
+	c.closeFile()
 	c.mu.Lock()
 	if c.out != nil {
 		putBuf(c.out)
@@ -509,9 +526,11 @@ func (s *Server) OnTraffic(gc gnet.Conn) (action gnet.Action) {
 			}
 		case stateWS, stateClosing:
 			return c.readBatch()
-		case stateClosed:
-			_, _ = gc.Discard(-1)
+		case stateClosed, stateLinger, stateFlushing:
+			_, _ = gc.Discard(-1) // unparsed
 			return gnet.None
+		case stateStream:
+			return c.streamInput()
 		default:
 			return gnet.None // pending: bytes wait in gnet's buffer
 		}
@@ -531,36 +550,47 @@ func (l *loop) closeIdleHTTP() {
 
 // sweep runs the connection timers of the loop. Loop only.
 func (l *loop) sweep() {
-	cfg := &l.srv.cfg
 	now := time.Now().UnixNano()
 	l.now = now
-	ping, idle := int64(cfg.PingInterval), int64(cfg.IdleTimeout)
 	for i := len(l.conns) - 1; i >= 0; i-- {
 		c := l.conns[i]
 		switch c.state {
 		case stateHTTP, statePending:
 			if c.deadline != 0 && now > c.deadline {
 				l.srv.stats.HandshakeTimeouts.Add(1)
-				c.state = stateClosed
-				c.setGone()
-				_ = c.gc.Close()
+				c.drop()
 			}
 		case stateWS:
-			switch quiet := now - c.lastRead; {
-			case quiet > idle:
+			l.sweepWS(c, now)
+		case stateStream:
+			if now > c.deadline { // the client read nothing for IdleTimeout
 				l.srv.stats.IdleTimeouts.Add(1)
-				c.terminate(1001, "idle timeout")
-			case quiet >= ping && now-c.lastPing >= ping:
-				c.lastPing = now
-				c.writeNow(l.frame(0x9, nil))
+				c.drop()
 			}
-		case stateClosing:
+		case stateClosing, stateLinger, stateFlushing:
 			if now > c.deadline {
-				c.state = stateClosed
-				c.setGone()
-				_ = c.gc.Close()
+				c.drop()
 			}
 		}
+	}
+}
+
+// sweepWS runs an open websocket's timers: the message in progress, idle
+// close (a clean close, waiting for the peer's), ping. Loop only.
+func (l *loop) sweepWS(c *conn, now int64) {
+	cfg := &l.srv.cfg
+	ping := int64(cfg.PingInterval)
+	switch quiet := now - c.lastRead; {
+	case c.deadline != 0 && now > c.deadline:
+		l.srv.stats.MessageTimeouts.Add(1)
+		c.unaccountPartial()
+		c.fail(ws.StatusPolicyViolation, "message timeout")
+	case quiet > int64(cfg.IdleTimeout):
+		l.srv.stats.IdleTimeouts.Add(1)
+		c.closeWith(ws.StatusGoingAway, "idle timeout")
+	case quiet >= ping && now-c.lastPing >= ping:
+		c.lastPing = now
+		c.writeNow(l.frame(ws.OpPing, nil))
 	}
 }
 
@@ -605,6 +635,9 @@ func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
 		"cluster_envelopes": h.ClusterEnvelopes.Load(), "cluster_messages": h.ClusterMessages.Load(),
 		"cluster_round_trips": h.ClusterRoundTrips.Load(),
 		"accept_errors":       st.AcceptErrors.Load(), "shed": st.Shed.Load(), "accept_waits": st.AcceptWaits.Load(),
+		"message_timeouts": st.MessageTimeouts.Load(), "partial_bytes": st.PartialBytes.Load(),
+		"partial_overflows": st.PartialOverflows.Load(), "static_waits": st.StaticWaits.Load(),
+		"static_held_max": st.StaticHeldMax.Load(),
 	})
 	return Response{ContentType: "application/json", Body: b}
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 
@@ -19,20 +21,33 @@ func (c *conn) readBatch() gnet.Action {
 	return a
 }
 
-// readFrames parses every complete frame buffered for c, in place. Loop
-// only.
+// statusTryAgainLater is close code 1013 (IANA registry): the node is
+// short of room, the message itself may be fine; a client may retry.
+const statusTryAgainLater ws.StatusCode = 1013
+
+// readFrames parses every complete frame buffered for c, in place, then
+// settles the bytes its partial message holds. Loop only.
 func (c *conn) readFrames() gnet.Action {
+	held := c.dec.PartialBytes()
+	c.l.reading = c
+	c.parseFrames()
+	c.l.reading = nil
+	c.trackPartial(held)
+	return gnet.None
+}
+
+// parseFrames runs the decoder over the buffered input. Loop only.
+func (c *conn) parseFrames() {
 	for c.state == stateWS || c.state == stateClosing {
 		buf, _ := c.gc.Peek(-1)
 		if len(buf) == 0 {
-			return gnet.None
+			return
 		}
 		ev, n, err := c.dec.Next(buf)
 		if err != nil {
-			if c.state == stateClosing {
-				break // after our close frame, unreadable input is dropped
+			if c.state == stateWS {
+				c.l.srv.stats.ProtocolErrors.Add(1)
 			}
-			c.l.srv.stats.ProtocolErrors.Add(1)
 			c.fail(codec.CloseCodeOf(err), err.Error())
 			break
 		}
@@ -40,12 +55,48 @@ func (c *conn) readFrames() gnet.Action {
 			c.onFrame(&ev)
 		}
 		if n == 0 {
-			return gnet.None // need more bytes
+			return // need more bytes
 		}
 		_, _ = c.gc.Discard(n) // n > 0: gnet discards everything for n <= 0
 	}
-	_, _ = c.gc.Discard(-1)
-	return gnet.None
+	if c.state != stateClosed {
+		_, _ = c.gc.Discard(-1)
+	}
+}
+
+// trackPartial moves the node-wide count of bytes held by partial
+// messages by c's change since held was read, fails c with 1013 when its
+// growth passes MaxPartialBytes, and starts or clears the deadline of the
+// message in progress (stateWS only: elsewhere deadline is the close's).
+// Loop only.
+func (c *conn) trackPartial(held int) {
+	s := c.l.srv
+	if d := int64(c.dec.PartialBytes() - held); d != 0 {
+		if s.stats.PartialBytes.Add(d) > s.cfg.MaxPartialBytes && d > 0 {
+			s.stats.PartialOverflows.Add(1)
+			c.unaccountPartial()
+			c.fail(statusTryAgainLater, "server busy: too many partial messages")
+			return
+		}
+	}
+	if c.state != stateWS {
+		return
+	}
+	switch in := c.dec.InMessage(); {
+	case !in:
+		c.deadline = 0
+	case c.deadline == 0:
+		c.deadline = time.Now().Add(s.cfg.MessageTimeout).UnixNano()
+	}
+}
+
+// unaccountPartial takes c's partial message out of the node-wide count
+// before its decoder lets the buffer go, outside readFrames (which settles
+// its own). Loop only.
+func (c *conn) unaccountPartial() {
+	if n := c.dec.PartialBytes(); n > 0 {
+		c.l.srv.stats.PartialBytes.Add(-int64(n))
+	}
 }
 
 // onFrame handles one event from the decoder; ev's payload is valid until
@@ -67,7 +118,8 @@ func (c *conn) onFrame(ev *codec.Event) {
 	}
 }
 
-// onClose answers the peer's close frame and closes the socket. Loop only.
+// onClose answers the peer's close frame; with both closes exchanged TCP
+// closes as soon as ours is flushed. Loop only.
 func (c *conn) onClose(ev *codec.Event) {
 	if c.state == stateWS {
 		code := ev.CloseCode
@@ -76,9 +128,9 @@ func (c *conn) onClose(ev *codec.Event) {
 		} else {
 			c.writeNow(c.l.closeFrame(code, ""))
 		}
+		c.closeAfterFlush(c.l.srv.cfg.CloseTimeout)
 		c.closed(int(code), string(ev.CloseReason))
+		return
 	}
-	c.state = stateClosed
-	c.setGone()
-	_ = c.gc.Close()
+	c.closeAfterFlush(c.l.srv.cfg.CloseTimeout)
 }

@@ -114,15 +114,32 @@ func echoText(s string) step { return echo(opText, []byte(s)) }
 func pong(payload string) step { return echo(opPong, []byte(payload)) }
 
 // fail expects a close frame with code (nothing before it), answers it and
-// requires the server to close the TCP connection.
+// requires the server to close the TCP connection (closedByServer).
 func fail(code int) step { return failWithin(code, confRead) }
 
 func failWithin(code int, d time.Duration) step {
 	return func(t *testing.T, c *wstest.Client) {
 		t.Helper()
-		if err := c.ExpectClose(code, d); err != nil {
-			t.Fatalf("want close %d within %v: %v", code, d, err)
+		got, reason, err := c.ReadClose(d)
+		if err != nil || got != code {
+			t.Fatalf("want close %d within %v: got %d %q, %v", code, d, got, reason, err)
 		}
+		_ = c.WriteFrame(wstest.CloseFrame(code, "")) // the server may be gone already
+		closedByServer(t, c)
+	}
+}
+
+// closedByServer requires the server to close TCP after the close
+// exchange before Autobahn's client would give up (killAfter(1): after 1 s
+// it drops the connection itself, "FAILED BY CLIENT"). The server closes
+// at once; it never waits for a close that was already exchanged.
+func closedByServer(t *testing.T, c *wstest.Client) {
+	t.Helper()
+	switch err := c.ExpectEOF(confFailFast); {
+	case errors.Is(err, wstest.ErrNotClosed):
+		t.Fatalf("server kept TCP open %v after the close exchange: FAILED BY CLIENT", confFailFast)
+	case err != nil:
+		t.Fatalf("after close: %v", err)
 	}
 }
 
@@ -136,9 +153,7 @@ func failAny(codes ...int) step {
 			t.Fatalf("want close %v: got %d, %v", codes, code, err)
 		}
 		_ = c.WriteFrame(wstest.CloseFrame(code, ""))
-		if err := c.ExpectEOF(confRead); err != nil {
-			t.Fatalf("after close: %v", err)
-		}
+		closedByServer(t, c)
 	}
 }
 
@@ -163,7 +178,9 @@ func done(t *testing.T, c *wstest.Client) {
 }
 
 // serverClose expects the server's answer to our close: exactly one close
-// frame with one of codes, then the TCP close (nothing else in between).
+// frame with one of codes, then the TCP close by the server (nothing else
+// in between), for invalid closes (7.3.2, 7.3.6, 7.5.1, 7.9.x, 7.13.x) as
+// for valid ones: either way both closes have been exchanged.
 func serverClose(codes ...int) step {
 	return func(t *testing.T, c *wstest.Client) {
 		t.Helper()
@@ -174,19 +191,7 @@ func serverClose(codes ...int) step {
 		if !slices.Contains(codes, code) {
 			t.Fatalf("close code %d, want one of %v", code, codes)
 		}
-		if code == 1002 || code == 1007 {
-			// A failed connection need not be closed cleanly: like
-			// Autobahn (killAfter(1)), wait 1 s, then drop it ourselves.
-			if err := c.ExpectEOF(time.Second); errors.Is(err, wstest.ErrNotClosed) {
-				t.Logf("server kept TCP open 1s after failing with %d", code)
-			} else if err != nil {
-				t.Fatalf("after close: %v", err)
-			}
-			return
-		}
-		if err := c.ExpectEOF(confRead); err != nil {
-			t.Fatalf("after close: %v", err)
-		}
+		closedByServer(t, c)
 	}
 }
 
@@ -416,9 +421,7 @@ func closeAfterEchoes(msgs ...string) step {
 			}
 			rest = rest[1:]
 		}
-		if err := c.ExpectEOF(confRead); err != nil {
-			t.Fatal(err)
-		}
+		closedByServer(t, c)
 	}
 }
 
