@@ -13,6 +13,7 @@ var (
 	ErrBadID         = errors.New("dispatch: malformed connection id")
 	ErrNotRegistered = errors.New("dispatch: identity is not registered")
 	ErrBadEnvelope   = errors.New("dispatch: malformed envelope")
+	ErrReplaced      = errors.New("dispatch: connection replaced by a newer one of the identity")
 )
 
 // HTTPError refuses a websocket upgrade from PreConnect with an HTTP status.
