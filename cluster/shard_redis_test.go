@@ -304,3 +304,36 @@ func TestPartitionStable(t *testing.T) {
 		t.Fatalf("200 topics over %d of 16 partitions", len(spread))
 	}
 }
+
+// TestClusterProbe: the probes of a sharded layout are heard (one per
+// connection), and a connection that stops hearing its probe makes the
+// node deaf: unhealthy, counted, the layout built again.
+func TestClusterProbe(t *testing.T) {
+	t.Parallel()
+	url := sharedCluster(t).url
+	p := testPrefix(t)
+	a, b := newTestRedis(t, url, p), newTestRedis(t, url, p) // probes every 100 ms
+	var in numbered
+	cancel, _ := b.Subscribe("pub:p", func(d []byte) { in.add(string(d)) })
+	defer cancel()
+	ready(t, a, "pub:p", &in)
+	s := b.sub.(*shardSub)
+	checkFor(t, 5*time.Second, "probes heard", func() bool { return s.quiet() < 100*time.Millisecond })
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if b.Deaf.Load() != 0 || !b.Healthy() {
+			t.Fatalf("deaf %d, healthy %v with every probe answered", b.Deaf.Load(), b.Healthy())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.mu.Lock()
+	s.groups[0].probe = p + ":s:{nowhere}" // its probes now reach no one
+	b.mu.Unlock()
+	checkFor(t, 5*time.Second, "found deaf", func() bool { return b.Deaf.Load() > 0 })
+	checkFor(t, 5*time.Second, "healthy again", b.Healthy)
+	before := len(in.list())
+	checkFor(t, 5*time.Second, "delivery after renewal", func() bool {
+		_ = a.Publish("pub:p", []byte("after"))
+		return len(in.list()) > before
+	})
+}
