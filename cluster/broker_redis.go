@@ -40,37 +40,97 @@ type RedisConfig struct {
 	MaxMail      int // notes per mailbox; default DefaultMaxMail (256)
 	MaxMailBytes int // note bytes per mailbox; default DefaultMaxMailBytes (1 MiB)
 	MaxNoteBytes int // bytes of one note; default MaxMailBytes, never above it
+	// Partitions is how many shard channels the topics are spread over on
+	// Redis Cluster (sharded pub/sub, see shard_redis.go); every node of a
+	// cluster must use the same number. Default 16; unused on one Redis.
+	Partitions int
 }
 
 // Redis is a Broker and Identities store on Redis (or Redis Cluster). Safe
-// for concurrent use. Subscriptions are sent by its own goroutine, so
+// for concurrent use. Subscriptions are sent by its own goroutines, so
 // Subscribe never blocks the caller on the network; a lost subscription
 // (a "deaf" node) is found by a probe on a timer and renewed.
+//
+// On one Redis each topic is a channel (PUBLISH/SUBSCRIBE). On Redis
+// Cluster topics travel over sharded pub/sub: a fixed set of partitions
+// plus one channel per node (see shard_redis.go).
 type Redis struct {
 	cfg    RedisConfig
 	c      redis.UniversalClient
 	log    *slog.Logger
-	probe  string // this broker's probe channel
+	pre    string // cfg.Prefix + ":"
+	probe  string // this broker's probe topic
+	sub    subscription
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
-	subs  map[string]map[*memSub]struct{} // full channel → handlers; guarded by mu
-	psubs map[string]map[*memSub]struct{} // full pattern → handlers; guarded by mu
-	ps    *redis.PubSub                   // guarded by mu
+	subs  map[string]map[*memSub]struct{} // topic → handlers; guarded by mu
+	psubs map[string]map[*memSub]struct{} // pattern → handlers; guarded by mu
 
-	lastProbe atomic.Int64
-	healthy   atomic.Bool
-	panicLog  lograte.Limiter
-	Deaf      atomic.Int64 // times the subscription was found deaf and renewed
-	Errors    atomic.Int64 // failed publishes and commands
-	Panics    atomic.Int64 // handler panics the reader recovered (the message is lost to that handler only)
+	healthy  atomic.Bool
+	panicLog lograte.Limiter
+	Deaf     atomic.Int64 // times the subscription was found deaf and renewed
+	Errors   atomic.Int64 // failed publishes and commands
+	Panics   atomic.Int64 // handler panics the reader recovered (the message is lost to that handler only)
+	// BadMessages counts sharded messages that did not parse (dropped).
+	BadMessages atomic.Int64
+	// Misrouted counts sharded messages heard on a partition their topic
+	// does not hash to: nodes configured with different Partitions.
+	Misrouted atomic.Int64
+}
+
+// subscription is how a broker hears its topics: plain pub/sub on one
+// Redis (plainSub), sharded pub/sub on Redis Cluster (shardSub). Its
+// methods are called without r.mu held.
+type subscription interface {
+	open()                                                                                 // subscribe (NewRedis)
+	watch(name string, pattern bool)                                                       // name got its first handler
+	unwatch(name string, pattern bool)                                                     // name lost its last handler
+	publish(ctx context.Context, c redis.Cmdable, topic string, data []byte) *redis.IntCmd // send (c may be a pipeline)
+	sendProbes(ctx context.Context) error                                                  // publish this broker's probes
+	quiet() time.Duration                                                                  // longest a probe went unanswered
+	renew()                                                                                // resubscribe everything (deaf)
+	close()
 }
 
 // NewRedis connects to Redis and starts the subscription reader. Close
 // stops it.
 func NewRedis(cfg RedisConfig) (*Redis, error) {
+	cfg = cfg.fill()
+	c, err := newRedisClient(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	routeRedisLog(cfg.Logger)
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	r := &Redis{
+		cfg: cfg, c: c, log: cfg.Logger, pre: cfg.Prefix + ":", probe: "probe:" + hex.EncodeToString(b[:]),
+		subs: map[string]map[*memSub]struct{}{}, psubs: map[string]map[*memSub]struct{}{},
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(r.ctx, cfg.Timeout)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		r.cancel()
+		_ = c.Close()
+		return nil, fmt.Errorf("cluster: redis: %w", err)
+	}
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		r.sub = newShardSub(r, cc)
+	} else {
+		r.sub = &plainSub{r: r}
+	}
+	r.healthy.Store(true)
+	r.sub.open()
+	r.wg.Add(1)
+	go r.prober()
+	return r, nil
+}
+
+func (cfg RedisConfig) fill() RedisConfig {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "plezi"
 	}
@@ -83,33 +143,13 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	cfg.MaxMail = orDefault(cfg.MaxMail, DefaultMaxMail)
 	cfg.MaxMailBytes = orDefault(cfg.MaxMailBytes, DefaultMaxMailBytes)
 	cfg.MaxNoteBytes = noteLimit(cfg.MaxNoteBytes, cfg.MaxMailBytes)
+	if cfg.Partitions <= 0 {
+		cfg.Partitions = 16
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c, err := newRedisClient(cfg.URL)
-	if err != nil {
-		return nil, err
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	r := &Redis{
-		cfg: cfg, c: c, log: cfg.Logger, probe: cfg.Prefix + ":probe:" + hex.EncodeToString(b[:]),
-		subs: map[string]map[*memSub]struct{}{}, psubs: map[string]map[*memSub]struct{}{},
-	}
-	r.ctx, r.cancel = context.WithCancel(context.Background())
-	ctx, cancel := context.WithTimeout(r.ctx, cfg.Timeout)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		r.cancel()
-		_ = c.Close()
-		return nil, fmt.Errorf("cluster: redis: %w", err)
-	}
-	r.healthy.Store(true)
-	r.lastProbe.Store(time.Now().UnixNano())
-	r.subscribeAll()
-	r.wg.Add(1)
-	go r.prober()
-	return r, nil
+	return cfg
 }
 
 func newRedisClient(url string) (redis.UniversalClient, error) {
@@ -127,14 +167,10 @@ func newRedisClient(url string) (redis.UniversalClient, error) {
 	return redis.NewClient(o), nil
 }
 
-// Close stops the reader and the prober and closes the client.
+// Close stops the readers and the prober and closes the client.
 func (r *Redis) Close() error {
 	r.cancel()
-	r.mu.Lock()
-	if r.ps != nil {
-		_ = r.ps.Close()
-	}
-	r.mu.Unlock()
+	r.sub.close()
 	r.wg.Wait()
 	return r.c.Close()
 }
@@ -142,20 +178,22 @@ func (r *Redis) Close() error {
 // Healthy reports whether the subscription answered its last probe.
 func (r *Redis) Healthy() bool { return r.healthy.Load() }
 
-func (r *Redis) key(s string) string { return r.cfg.Prefix + ":" + s }
+func (r *Redis) key(s string) string { return r.pre + s }
 
 // Publish sends data on topic.
 func (r *Redis) Publish(topic string, data []byte) error {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
 	defer cancel()
-	if err := r.c.Publish(ctx, r.key(topic), data).Err(); err != nil {
+	if err := r.sub.publish(ctx, r.c, topic, data).Err(); err != nil {
 		r.Errors.Add(1)
 		return fmt.Errorf("cluster: publish: %w", err)
 	}
 	return nil
 }
 
-// PublishBatch sends msgs in order in one pipelined round trip.
+// PublishBatch sends msgs in order in one pipelined round trip. On Redis
+// Cluster the pipeline is split by master, each part in order on one
+// connection, so messages to one partition (one slot) keep their order.
 func (r *Redis) PublishBatch(msgs []dispatch.Publication) error {
 	if len(msgs) == 1 {
 		return r.Publish(msgs[0].Topic, msgs[0].Data)
@@ -164,7 +202,7 @@ func (r *Redis) PublishBatch(msgs []dispatch.Publication) error {
 	defer cancel()
 	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range msgs {
-			p.Publish(ctx, r.key(m.Topic), m.Data)
+			r.sub.publish(ctx, p, m.Topic, m.Data)
 		}
 		return nil
 	})
@@ -177,13 +215,12 @@ func (r *Redis) PublishBatch(msgs []dispatch.Publication) error {
 
 // Subscribe calls fn for each message on topic until cancel.
 func (r *Redis) Subscribe(topic string, fn func(data []byte)) (func(), error) {
-	return r.add(r.subs, r.key(topic), &memSub{fn: fn}, false), nil
+	return r.add(r.subs, topic, &memSub{fn: fn}, false), nil
 }
 
 // PSubscribe calls fn for each message on a topic matching the glob.
 func (r *Redis) PSubscribe(pattern string, fn func(topic string, data []byte)) (func(), error) {
-	p := len(r.cfg.Prefix) + 1
-	return r.add(r.psubs, r.key(pattern), &memSub{pfn: func(t string, d []byte) { fn(t[p:], d) }}, true), nil
+	return r.add(r.psubs, pattern, &memSub{topic: pattern, pfn: fn}, true), nil
 }
 
 func (r *Redis) add(m map[string]map[*memSub]struct{}, name string, s *memSub, pattern bool) func() {
@@ -195,15 +232,9 @@ func (r *Redis) add(m map[string]map[*memSub]struct{}, name string, s *memSub, p
 		m[name] = set
 	}
 	set[s] = struct{}{}
-	ps := r.ps
 	r.mu.Unlock()
-	if first && ps != nil {
-		r.async(func(ctx context.Context) error {
-			if pattern {
-				return ps.PSubscribe(ctx, name)
-			}
-			return ps.Subscribe(ctx, name)
-		})
+	if first {
+		r.sub.watch(name, pattern)
 	}
 	return func() {
 		r.mu.Lock()
@@ -212,15 +243,9 @@ func (r *Redis) add(m map[string]map[*memSub]struct{}, name string, s *memSub, p
 		if last {
 			delete(m, name)
 		}
-		ps := r.ps
 		r.mu.Unlock()
-		if last && ps != nil {
-			r.async(func(ctx context.Context) error {
-				if pattern {
-					return ps.PUnsubscribe(ctx, name)
-				}
-				return ps.Unsubscribe(ctx, name)
-			})
+		if last {
+			r.sub.unwatch(name, pattern)
 		}
 	}
 }
@@ -239,91 +264,59 @@ func (r *Redis) async(cmd func(ctx context.Context) error) {
 	}()
 }
 
-// subscribeAll opens a fresh subscription connection with every channel
-// and pattern, and starts its reader.
-func (r *Redis) subscribeAll() {
+// handleTopic runs the handlers of topic with data and, with patterns,
+// those of every pattern matching topic (sharded pub/sub has no pattern
+// subscriptions: a node hears every partition and matches here). list is
+// the calling reader's scratch. Handlers only read data, and only until
+// they return.
+func (r *Redis) handleTopic(topic string, data []byte, patterns bool, list *[]*memSub) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ctx.Err() != nil {
-		return
+	l := (*list)[:0]
+	for s := range r.subs[topic] {
+		l = append(l, s)
 	}
-	if r.ps != nil {
-		_ = r.ps.Close()
-	}
-	chans := []string{r.probe}
-	for ch := range r.subs {
-		chans = append(chans, ch)
-	}
-	ps := r.c.Subscribe(r.ctx, chans...)
-	if len(r.psubs) > 0 {
-		pats := make([]string, 0, len(r.psubs))
-		for p := range r.psubs {
-			pats = append(pats, p)
+	if patterns {
+		for p, set := range r.psubs {
+			if dispatch.MatchGlob(p, topic) {
+				for s := range set {
+					l = append(l, s)
+				}
+			}
 		}
-		_ = ps.PSubscribe(r.ctx, pats...)
 	}
-	r.ps = ps
-	r.wg.Add(1)
-	go r.reader(ps)
+	r.mu.Unlock()
+	*list = l
+	r.run(l, topic, data)
 }
 
-// reader hands each message to its handlers until ps is closed or
-// replaced. It reads the subscription itself (ReceiveMessage) rather than
-// through PubSub.Channel, which adds a goroutine and a channel hand-off per
-// message; a read error (Redis gone) pauses briefly, then the next read
-// reconnects and resubscribes, and the prober notices if that fails.
-func (r *Redis) reader(ps *redis.PubSub) {
-	defer r.wg.Done()
-	var list []*memSub
-	for {
-		msg, err := ps.ReceiveMessage(r.ctx)
-		if err != nil {
-			r.mu.Lock()
-			current := r.ps == ps
-			r.mu.Unlock()
-			if !current || r.ctx.Err() != nil {
-				return
-			}
-			select {
-			case <-r.ctx.Done():
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			continue
-		}
-		if msg.Channel == r.probe {
-			r.lastProbe.Store(time.Now().UnixNano())
-			continue
-		}
-		r.mu.Lock()
-		list = list[:0]
-		if msg.Pattern != "" {
-			for s := range r.psubs[msg.Pattern] {
-				list = append(list, s)
-			}
-		} else {
-			for s := range r.subs[msg.Channel] {
-				list = append(list, s)
-			}
-		}
-		r.mu.Unlock()
-		// Handlers only read data, and only until they return.
-		data := unsafe.Slice(unsafe.StringData(msg.Payload), len(msg.Payload))
-		for _, s := range list {
-			r.deliver(s, msg.Channel, data)
-		}
+// handlePattern runs the handlers of pattern for a message on topic.
+func (r *Redis) handlePattern(pattern, topic string, data []byte, list *[]*memSub) {
+	r.mu.Lock()
+	l := (*list)[:0]
+	for s := range r.psubs[pattern] {
+		l = append(l, s)
+	}
+	r.mu.Unlock()
+	*list = l
+	r.run(l, topic, data)
+}
+
+// run hands one message to each handler of list.
+func (r *Redis) run(list []*memSub, topic string, data []byte) {
+	for _, s := range list {
+		r.deliver(s, topic, data)
 	}
 }
 
 // deliver hands one message to one handler. A handler that panics (one
 // bad message from another node) loses that message, not the reader: the
 // panic is counted and logged, rate-limited.
-func (r *Redis) deliver(s *memSub, channel string, data []byte) {
+func (r *Redis) deliver(s *memSub, topic string, data []byte) {
 	defer recoverHandler(&r.Panics, &r.panicLog, r.log)
 	if s.fn != nil {
 		s.fn(data)
 	} else {
-		s.pfn(channel, data)
+		s.pfn(topic, data)
 	}
 }
 
@@ -340,27 +333,179 @@ func (r *Redis) prober() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
-		err := r.c.Publish(ctx, r.probe, "1").Err()
+		err := r.sub.sendProbes(ctx)
 		cancel()
-		quiet := time.Since(time.Unix(0, r.lastProbe.Load()))
-		switch {
-		case r.ctx.Err() != nil:
+		r.judge(err, r.sub.quiet())
+		if r.ctx.Err() != nil {
 			return
-		case err != nil:
-			if r.healthy.Swap(false) {
-				r.log.Warn("cluster: redis unreachable", "err", err)
-			}
-		case quiet > 2*r.cfg.Probe:
-			r.Deaf.Add(1)
-			r.healthy.Store(false)
-			r.log.Warn("cluster: redis subscription deaf; resubscribing", "quiet", quiet)
-			r.lastProbe.Store(time.Now().UnixNano())
-			r.subscribeAll()
-		default:
-			if !r.healthy.Swap(true) {
-				r.log.Info("cluster: redis healthy again")
-			}
 		}
+	}
+}
+
+// judge sets the health from one probe round.
+func (r *Redis) judge(err error, quiet time.Duration) {
+	switch {
+	case r.ctx.Err() != nil:
+	case err != nil:
+		if r.healthy.Swap(false) {
+			r.log.Warn("cluster: redis unreachable", "err", err)
+		}
+	case quiet > 2*r.cfg.Probe:
+		r.Deaf.Add(1)
+		r.healthy.Store(false)
+		r.log.Warn("cluster: redis subscription deaf; resubscribing", "quiet", quiet)
+		r.sub.renew()
+	default:
+		redisLogRecovered()
+		if !r.healthy.Swap(true) {
+			r.log.Info("cluster: redis healthy again")
+		}
+	}
+}
+
+// plainSub is plain pub/sub on one Redis: a channel per topic and
+// pattern, all on one subscription connection.
+type plainSub struct {
+	r         *Redis
+	ps        *redis.PubSub // guarded by r.mu
+	lastProbe atomic.Int64  // unix nanos of the last probe heard
+}
+
+func (p *plainSub) open() {
+	p.lastProbe.Store(time.Now().UnixNano())
+	p.subscribeAll()
+}
+
+func (p *plainSub) publish(ctx context.Context, c redis.Cmdable, topic string, data []byte) *redis.IntCmd {
+	return c.Publish(ctx, p.r.key(topic), data)
+}
+
+func (p *plainSub) watch(name string, pattern bool) {
+	p.command(name, pattern, true)
+}
+
+func (p *plainSub) unwatch(name string, pattern bool) {
+	p.command(name, pattern, false)
+}
+
+// command sends (un)subscribe for name on the current connection.
+func (p *plainSub) command(name string, pattern, on bool) {
+	r := p.r
+	r.mu.Lock()
+	ps := p.ps
+	r.mu.Unlock()
+	if ps == nil {
+		return
+	}
+	ch := r.key(name)
+	r.async(func(ctx context.Context) error {
+		switch {
+		case pattern && on:
+			return ps.PSubscribe(ctx, ch)
+		case pattern:
+			return ps.PUnsubscribe(ctx, ch)
+		case on:
+			return ps.Subscribe(ctx, ch)
+		}
+		return ps.Unsubscribe(ctx, ch)
+	})
+}
+
+func (p *plainSub) sendProbes(ctx context.Context) error {
+	return p.r.c.Publish(ctx, p.r.key(p.r.probe), "1").Err()
+}
+
+func (p *plainSub) quiet() time.Duration {
+	return time.Since(time.Unix(0, p.lastProbe.Load()))
+}
+
+func (p *plainSub) renew() {
+	p.lastProbe.Store(time.Now().UnixNano())
+	p.subscribeAll()
+}
+
+func (p *plainSub) close() {
+	p.r.mu.Lock()
+	if p.ps != nil {
+		_ = p.ps.Close()
+	}
+	p.r.mu.Unlock()
+}
+
+// subscribeAll opens a fresh subscription connection with every channel
+// and pattern, and starts its reader.
+func (p *plainSub) subscribeAll() {
+	r := p.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx.Err() != nil {
+		return
+	}
+	if p.ps != nil {
+		_ = p.ps.Close()
+	}
+	chans := []string{r.key(r.probe)}
+	for topic := range r.subs {
+		chans = append(chans, r.key(topic))
+	}
+	ps := r.c.Subscribe(r.ctx, chans...)
+	if len(r.psubs) > 0 {
+		pats := make([]string, 0, len(r.psubs))
+		for pat := range r.psubs {
+			pats = append(pats, r.key(pat))
+		}
+		_ = ps.PSubscribe(r.ctx, pats...)
+	}
+	p.ps = ps
+	r.wg.Add(1)
+	go p.reader(ps)
+}
+
+// reader hands each message to its handlers until ps is closed or
+// replaced. It reads the subscription itself (ReceiveMessage) rather than
+// through PubSub.Channel, which adds a goroutine and a channel hand-off per
+// message; a read error (Redis gone) pauses briefly, then the next read
+// reconnects and resubscribes, and the prober notices if that fails.
+func (p *plainSub) reader(ps *redis.PubSub) {
+	r := p.r
+	defer r.wg.Done()
+	var list []*memSub
+	for {
+		msg, err := ps.ReceiveMessage(r.ctx)
+		if err != nil {
+			r.mu.Lock()
+			current := p.ps == ps
+			r.mu.Unlock()
+			if !current || r.ctx.Err() != nil {
+				return
+			}
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		p.handle(msg, &list)
+	}
+}
+
+// handle runs the handlers of one message.
+func (p *plainSub) handle(msg *redis.Message, list *[]*memSub) {
+	r := p.r
+	topic, ok := strings.CutPrefix(msg.Channel, r.pre)
+	if !ok {
+		return
+	}
+	if topic == r.probe {
+		p.lastProbe.Store(time.Now().UnixNano())
+		return
+	}
+	data := unsafe.Slice(unsafe.StringData(msg.Payload), len(msg.Payload))
+	if msg.Pattern == "" {
+		r.handleTopic(topic, data, false, list)
+	} else if pat, ok := strings.CutPrefix(msg.Pattern, r.pre); ok {
+		r.handlePattern(pat, topic, data, list)
 	}
 }
 

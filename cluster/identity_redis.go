@@ -14,28 +14,42 @@ import (
 // An identity's keys share one hash slot (Redis Cluster) through the tag
 // {identity}: <p>:id:{name} (hash: seq, life, bytes — the data bytes in the
 // mailbox, floor — the highest note id dropped by the bounds, dropped — how
-// many were), <p>:id:{name}:conns (sorted set, by registration time) and
+// many were), <p>:id:{name}:conns (sorted set, in registration order) and
 // <p>:id:{name}:box (sorted set of notes, scored by id).
 func (r *Redis) idKeys(name string) []string {
 	base := r.key("id:{" + name + "}")
 	return []string{base, base + ":conns", base + ":box"}
 }
 
-// registerScript: ARGV now, life(ms), max, conn, after. Returns
-// {evicted conns, box entries after `after` with scores, floor}.
+// registerScript: ARGV life(ms), max, conn, after. Returns {evicted
+// conns, box entries after `after` with scores, floor}. A new connection scores
+// one above the newest one, inside the script, so registrations are
+// ordered as the scripts ran (a node's clock, read before the script,
+// let a later registration sort first and evict itself). The guard keeps
+// the score strictly greater when the newest is a clock reading of an
+// older build (nanoseconds, where +1 is below a double's precision). A
+// connection registering again keeps its place (NX) and may be the one
+// evicted.
 var registerScript = redis.NewScript(`
 redis.call('HSETNX', KEYS[1], 'seq', 0)
-redis.call('HSET', KEYS[1], 'life', ARGV[2])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[4])
+redis.call('HSET', KEYS[1], 'life', ARGV[1])
+local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+local order = 1
+if top then
+  top = tonumber(top)
+  order = top + 1
+  if order <= top then order = top * (1 + 2^-51) end
+end
+redis.call('ZADD', KEYS[2], 'NX', order, ARGV[3])
 local n = redis.call('ZCARD', KEYS[2])
-local max = tonumber(ARGV[3])
+local max = tonumber(ARGV[2])
 local evict = {}
 if n > max then
   evict = redis.call('ZRANGE', KEYS[2], 0, n - max - 1)
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1)
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
-return {evict, redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[5], '+inf', 'WITHSCORES'),
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+return {evict, redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[4], '+inf', 'WITHSCORES'),
   redis.call('HGET', KEYS[1], 'floor') or '0'}
 `)
 
@@ -81,7 +95,7 @@ func (r *Redis) Register(name, connID string, life time.Duration, max int, after
 	ctx, cancel := r.cmdCtx()
 	defer cancel()
 	res, err := registerScript.Run(ctx, r.c, r.idKeys(name),
-		time.Now().UnixNano(), life.Milliseconds(), max, connID, after).Slice()
+		life.Milliseconds(), max, connID, after).Slice()
 	if err != nil {
 		r.Errors.Add(1)
 		return nil, nil, fmt.Errorf("cluster: register: %w", err)

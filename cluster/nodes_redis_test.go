@@ -53,7 +53,8 @@ func startSigned(t *testing.T, prefix, secret string) *server.Server {
 	return srv
 }
 
-// runNode starts a server with cfg (on 127.0.0.1:0, quiet) serving /peer;
+// runNode starts a server with cfg (on 127.0.0.1:0, quiet) serving /peer
+// and /solo;
 // stop ends it and returns Run's error.
 func runNode(t *testing.T, cfg server.Config) (*server.Server, func() error) {
 	t.Helper()
@@ -61,6 +62,9 @@ func runNode(t *testing.T, cfg server.Config) (*server.Server, func() error) {
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := server.New(cfg)
 	if err := srv.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true), dispatch.ClientEvents("ucast")); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Route("/solo", func() dispatch.Controller { return new(Solo) }); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,53 +1,156 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// startRedisCluster runs a three-master Redis Cluster on free ports, for
-// the test only.
-func startRedisCluster(t *testing.T) string {
+// One three-master Redis Cluster serves every test of the package run
+// (starting one takes seconds); StopSharedCluster, called by TestMain,
+// ends it. Tests that move slots run sequentially, so none of the
+// parallel tests sees the layout change under it.
+var shared struct {
+	once sync.Once
+	c    *redisCluster
+	err  error
+}
+
+// redisCluster is a running test cluster.
+type redisCluster struct {
+	url   string
+	addrs []string
+	procs []*exec.Cmd
+	dir   string
+}
+
+// sharedCluster returns the URL of the package's test cluster, starting
+// it on first use.
+func sharedCluster(t testing.TB) *redisCluster {
 	t.Helper()
-	var addrs []string
-	for range 3 {
-		port := freePort(t)
+	shared.once.Do(func() { shared.c, shared.err = launchCluster() })
+	if shared.err != nil {
+		t.Fatalf("redis cluster: %v", shared.err)
+	}
+	return shared.c
+}
+
+// stopSharedCluster ends the shared cluster, if one was started.
+func stopSharedCluster() {
+	if shared.c != nil {
+		shared.c.stop()
+	}
+}
+
+// launchCluster runs a three-master Redis Cluster on free ports.
+func launchCluster() (*redisCluster, error) {
+	dir, err := os.MkdirTemp("", "plezi-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	c := &redisCluster{dir: dir}
+	if err := c.start(); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *redisCluster) start() error {
+	for i := range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		d := filepath.Join(c.dir, strconv.Itoa(i))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
 		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--save", "", "--appendonly", "no")
-		cmd.Dir = t.TempDir()
+		cmd.Dir = d
 		if err := cmd.Start(); err != nil {
-			t.Fatalf("redis-server: %v", err)
+			return fmt.Errorf("redis-server: %w", err)
 		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(port))
+		c.procs = append(c.procs, cmd)
+		c.addrs = append(c.addrs, "127.0.0.1:"+strconv.Itoa(port))
 	}
-	for _, a := range addrs {
-		checkFor(t, 5*time.Second, "redis node "+a, func() bool {
-			return exec.Command("redis-cli", "-u", "redis://"+a, "ping").Run() == nil
-		})
+	for _, a := range c.addrs {
+		if !poll(5*time.Second, func() bool { return c.cli(a, "ping") == nil }) {
+			return errors.New("redis node " + a + " did not answer")
+		}
 	}
-	args := append([]string{"--cluster", "create"}, addrs...)
+	args := append([]string{"--cluster", "create"}, c.addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
-		t.Fatalf("cluster create: %v\n%s", err, out)
+		return fmt.Errorf("cluster create: %v\n%s", err, out)
 	}
-	checkFor(t, 10*time.Second, "cluster_state:ok", func() bool {
-		out, _ := exec.Command("redis-cli", "-u", "redis://"+addrs[0], "cluster", "info").Output()
-		return strings.Contains(string(out), "cluster_state:ok")
-	})
-	return fmt.Sprintf("redis+cluster://%s?addr=%s&addr=%s", addrs[0], addrs[1], addrs[2])
+	for _, a := range c.addrs {
+		ok := poll(10*time.Second, func() bool {
+			out, _ := exec.Command("redis-cli", "-u", "redis://"+a, "cluster", "info").Output()
+			return strings.Contains(string(out), "cluster_state:ok")
+		})
+		if !ok {
+			return errors.New("cluster_state never ok on " + a)
+		}
+	}
+	c.url = fmt.Sprintf("redis+cluster://%s?addr=%s&addr=%s", c.addrs[0], c.addrs[1], c.addrs[2])
+	return nil
+}
+
+func (c *redisCluster) stop() {
+	for _, p := range c.procs {
+		_ = p.Process.Kill()
+		_ = p.Wait()
+	}
+	_ = os.RemoveAll(c.dir)
+}
+
+// cli runs redis-cli against addr and returns its error.
+func (c *redisCluster) cli(addr string, args ...string) error {
+	_, err := c.out(addr, args...)
+	return err
+}
+
+// out runs redis-cli against addr and returns its trimmed output.
+func (c *redisCluster) out(addr string, args ...string) (string, error) {
+	b, err := exec.Command("redis-cli", append([]string{"-u", "redis://" + addr}, args...)...).Output()
+	s := strings.TrimSpace(string(b))
+	if err == nil && strings.HasPrefix(s, "ERR") {
+		err = errors.New(s)
+	}
+	return s, err
+}
+
+// poll reports whether cond held within d.
+func poll(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
 
 // TestRedisCluster runs the broker and the identity store on a real Redis
 // Cluster: pub/sub between two brokers and identities whose keys share a
 // slot (Lua scripts would fail across slots).
 func TestRedisCluster(t *testing.T) {
-	url := startRedisCluster(t)
+	t.Parallel()
+	url := sharedCluster(t).url
 	p := testPrefix(t)
 	a, b := newTestRedis(t, url, p), newTestRedis(t, url, p)
 	var got inbox

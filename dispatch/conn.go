@@ -81,7 +81,7 @@ func (c *Conn) shard() *shard {
 
 type idState struct {
 	name string
-	last uint64
+	seen seenSet // note ids delivered to this connection
 }
 
 // ID returns the connection id.
@@ -390,13 +390,18 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 		c.hub().countRefusal(err)
 		return err
 	}
-	st := c.identity(identity)
-	st.last = after
+	// Every evicted connection is closed, this one included: the store
+	// orders registrations itself, and a connection registering again
+	// keeps its place, so it may be the oldest.
+	self := false
 	for _, e := range evict {
-		if e != id {
-			c.hub().closeID(e, 4009, "replaced")
-		}
+		self = self || e == id
+		c.hub().closeID(e, 4009, "replaced")
 	}
+	if self {
+		return ErrReplaced
+	}
+	c.identity(identity).seen.resume(after)
 	for _, n := range backlog {
 		c.note(identity, n)
 	}
@@ -417,12 +422,13 @@ func (c *Conn) resumeFrom(identity string) uint64 {
 	return m[identity]
 }
 
-// lastSeen is the last note id of identity this connection delivered.
+// lastSeen is the note id of identity up to which this connection
+// delivered every one (notes above it may still be late).
 func (c *Conn) lastSeen(name string) uint64 {
 	if x := c.x.Load(); x != nil {
 		for _, st := range x.ids {
 			if st.name == name {
-				return st.last
+				return st.seen.floor
 			}
 		}
 	}
@@ -441,13 +447,21 @@ func (c *Conn) identity(name string) *idState {
 }
 
 // note delivers one mailbox entry at most once per connection, in the
-// connection's serialized context.
+// connection's serialized context. A note is dropped only when this
+// connection delivered its id before (or the client reported it in
+// _resume); one arriving after a higher id still goes out.
 func (c *Conn) note(identity string, n Note) {
-	st := c.identity(identity)
-	if n.ID <= st.last || c.closed.Load() {
+	if c.closed.Load() {
 		return
 	}
-	st.last = n.ID
+	h := c.hub()
+	fresh, skipped := c.identity(identity).seen.add(n.ID, h.cfg.NoteWindow/64)
+	if skipped > 0 {
+		h.stats.NotesSkipped.Add(int64(skipped))
+	}
+	if !fresh {
+		return
+	}
 	msg, err := event.Parse(n.Data)
 	if err != nil {
 		return

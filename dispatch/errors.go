@@ -26,6 +26,8 @@ var (
 	ErrBadPattern     = errors.New("dispatch: bad route pattern")
 	ErrDuplicateRoute = errors.New("dispatch: route pattern added twice")
 	ErrClientEvent    = errors.New("dispatch: ClientEvents names no event method")
+
+	ErrReplaced = errors.New("dispatch: connection replaced by a newer one of the identity")
 )
 
 // RouteError is a mistake Route found in a route: its pattern, the

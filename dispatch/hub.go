@@ -28,6 +28,12 @@ type HubConfig struct {
 	Workers    int          // worker shards; 0 → 4 × GOMAXPROCS (at least 8)
 	Logger     *slog.Logger // nil → slog.Default()
 	Secret     []byte       // signs cluster envelopes (HMAC-SHA256) when set
+	// NoteWindow is how many note ids above the highest contiguous one a
+	// connection remembers per identity to drop repeats but deliver late
+	// notes; a note further behind the newest counts as given up
+	// (Stats.NotesSkipped). 0 → 256 (the default mailbox bound); rounded
+	// up to a multiple of 64. The bits are made on the first late note.
+	NoteWindow int
 }
 
 // Stats are the hub's counters. Read with Load; safe for concurrent use.
@@ -49,6 +55,9 @@ type Stats struct {
 	// bound; notes refused because the store's total is used up
 	// (ErrMailFull); registrations refused for ErrTooManyIdentities.
 	NotesDropped, NotesTooLarge, MailFull, IdentitiesFull atomic.Int64
+	// NotesSkipped counts note ids a connection's window moved past
+	// without having delivered them (see HubConfig.NoteWindow).
+	NotesSkipped atomic.Int64
 }
 
 // Hub owns routes, connections, fan-out and identities of one node.
@@ -110,6 +119,10 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.NoteWindow <= 0 {
+		cfg.NoteWindow = 256
+	}
+	cfg.NoteWindow = (cfg.NoteWindow + 63) / 64 * 64
 	h := &Hub{
 		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
 		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},

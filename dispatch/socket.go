@@ -167,11 +167,14 @@ func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r
 func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
 
 // RegisterAs joins this connection to identity and delivers its mailbox,
-// oldest first (after the last id the client reported in "_resume"). When
+// oldest first (after the id the client reported in "_resume"). When
 // the mailbox dropped notes the client had not seen, the first delivered
-// note carries "_gap_":n (how many). Call it from the controller's
-// callbacks. A store bounded in identities may refuse a new one
-// (ErrTooManyIdentities).
+// note carries "_gap_":n (how many). Past the identity's MaxConnections
+// the oldest registrations are closed with 4009, in the order the store
+// took them; when that is this connection (it registered before and is
+// the oldest), it is closed too and RegisterAs returns ErrReplaced. A
+// store bounded in identities may refuse a new one
+// (ErrTooManyIdentities). Call it from the controller's callbacks.
 func (s *Socket) RegisterAs(identity string, opts ...RegisterOption) error {
 	return s.c.registerAs(identity, opts)
 }

@@ -84,6 +84,7 @@ func TestClient(t *testing.T) {
 	t.Run("URL", func(t *testing.T) { testURL(t, page(t, bctx, p), p) })
 	t.Run("ResumeAndDedup", func(t *testing.T) { testResume(t, bctx, p) })
 	t.Run("Gap", func(t *testing.T) { testGap(t, page(t, bctx, p)) })
+	t.Run("LateNotification", func(t *testing.T) { testLate(t, page(t, bctx, p), p) })
 	t.Run("BigNotificationIDs", func(t *testing.T) { testBigNID(t, page(t, bctx, p), p) })
 	t.Run("FinalCloseCodes", func(t *testing.T) { testFinalCodes(t, page(t, bctx, p), p) })
 	t.Run("ReconnectCodes", func(t *testing.T) { testReconnectCodes(t, page(t, bctx, p), p) })
@@ -240,6 +241,25 @@ func testGap(t *testing.T, tab context.Context) {
 		return log;
 	})()`)
 	equalJSON(t, "gap", got, `[1,"user:t missed 3",5,6]`)
+}
+
+// testLate: a notification that arrives after a higher id is delivered
+// (once); _resume carries the id up to which every one was seen, and
+// localStorage keeps the ids seen above it.
+func testLate(t *testing.T, tab context.Context, p *peer) {
+	got := js[json.RawMessage](t, tab, `(async () => {
+		const c = new Plezi('/ws/late');
+		c.on('note', n => T.log.push(n));
+		await c.emit('notify', 1, 3);
+		const stored = () => JSON.parse(localStorage.getItem('plezi:lastSeen:/ws/late'));
+		const before = {seen: c.lastSeen, stored: stored(), url: c._socketURL()};
+		await c.emit('notify', 3, 2, 2, 1, 4);
+		return {before, log: T.log, seen: c.lastSeen, stored: stored()};
+	})()`)
+	equalJSON(t, "late", got, fmt.Sprintf(`{"before":{"seen":{"user:t":"1"},"stored":{"user:t":["1","3"]},
+		"url":"ws://%s/ws/late?_resume=%%7B%%22user%%3At%%22%%3A1%%7D"},
+		"log":[1,3,2,4],"seen":{"user:t":"4"},"stored":{"user:t":"4"}}`, p.addr))
+	p.waitConn(t, "late")
 }
 
 func testBigNID(t *testing.T, tab context.Context, p *peer) {

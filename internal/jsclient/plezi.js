@@ -49,14 +49,18 @@
  * close() makes state 'closed' at once; the "close" event follows when the
  * socket has closed.
  *
- * Mailbox resume. For every notification the client remembers the largest
- * _NID_ seen per _identity (in memory and in localStorage under
- * "plezi:lastSeen:" + the url's path), and adds
- * _resume=<encodeURIComponent(JSON {identity: lastNID})> to the url of every
- * connection once it has seen one, so the server replays only newer mailbox
- * entries. A notification whose id is not above the remembered one is not
- * delivered to handlers again. Ids are uint64: they are compared as BigInt
- * and kept as decimal strings, so ids above 2^53 stay exact.
+ * Mailbox resume. For every notification the client remembers, per
+ * _identity, the id up to which it has seen every notification (the first
+ * one it ever sees counts as the start) and the ids it has seen above that
+ * (at most 256; past that the oldest gap is given up), in memory and in
+ * localStorage under "plezi:lastSeen:" + the url's path. It adds
+ * _resume=<encodeURIComponent(JSON {identity: id})> with that contiguous id
+ * to the url of every connection once it has one, so the server replays
+ * every mailbox entry the client may have missed. A notification is not
+ * delivered to handlers again when its id was seen; one that arrives after
+ * a higher id (two notifiers racing) is delivered. Ids are uint64: they
+ * are compared as BigInt and kept as decimal strings, so ids above 2^53
+ * stay exact.
  */
 (function (root) {
   'use strict';
@@ -76,6 +80,7 @@
   var FINAL_CODES = { 1008: 1, 4001: 1, 4002: 1, 4003: 1, 4009: 1, 4401: 1, 4403: 1 };
 
   var STORAGE_PREFIX = 'plezi:lastSeen:';
+  var SEEN_WINDOW = 256; // ids remembered above the contiguous one, per identity
   var NID_PATTERN = /"_NID_"\s*:\s*(\d+)/g;
 
   // ---- URLs --------------------------------------------------------------
@@ -118,26 +123,56 @@
     return found || BigInt(n).toString();
   }
 
-  function nidAbove(a, b) {
-    return b === undefined || BigInt(a) > BigInt(b);
+  function cmpNID(a, b) {
+    var x = BigInt(a), y = BigInt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
   }
 
-  // resumeJSON writes {identity: id, ...} with the ids as bare numbers.
+  // seeNID records nid (a decimal string) in st and reports whether it is
+  // new. st.f: every id up to it was seen; st.s: the ids seen above it,
+  // ascending. Past SEEN_WINDOW of those the oldest gap is given up.
+  function seeNID(st, nid) {
+    if (cmpNID(nid, st.f) <= 0 || st.s.indexOf(nid) >= 0) return false;
+    st.s.push(nid);
+    st.s.sort(cmpNID);
+    absorb(st);
+    return true;
+  }
+
+  // absorb moves st.f over the ids of st.s now contiguous with it, and
+  // over the oldest gap while more than SEEN_WINDOW ids wait above it.
+  function absorb(st) {
+    st.s = st.s.filter(function (n) { return cmpNID(n, st.f) > 0; });
+    while (st.s.length && (BigInt(st.s[0]) === BigInt(st.f) + BigInt(1) || st.s.length > SEEN_WINDOW)) {
+      st.f = st.s.shift();
+    }
+  }
+
+  // resumeJSON writes {identity: id, ...} with the contiguous ids as bare
+  // numbers.
   function resumeJSON(seen) {
     var parts = Object.keys(seen).map(function (id) {
-      return JSON.stringify(id) + ':' + seen[id];
+      return JSON.stringify(id) + ':' + seen[id].f;
     });
     return parts.length ? '{' + parts.join(',') + '}' : '';
   }
 
   // ---- localStorage (optional: private modes and file:// may throw) ------
 
+  // Stored per identity: "f" when nothing above it was seen, else
+  // ["f", ids above...]. A bare string is also what older clients stored.
   function loadSeen(key) {
     try {
       var v = JSON.parse(root.localStorage.getItem(key) || '{}');
       var out = {};
       Object.keys(v).forEach(function (id) {
-        if (/^\d+$/.test(String(v[id]))) out[id] = String(v[id]);
+        var list = (Array.isArray(v[id]) ? v[id] : [v[id]]).map(String).filter(function (n) {
+          return /^\d+$/.test(n);
+        });
+        if (!list.length) return;
+        var st = { f: BigInt(list[0]).toString(), s: [] };
+        list.slice(1, SEEN_WINDOW + 1).forEach(function (n) { seeNID(st, BigInt(n).toString()); });
+        out[id] = st;
       });
       return out;
     } catch (e) {
@@ -145,14 +180,25 @@
     }
   }
 
-  // saveSeen merges seen into what other tabs stored, keeping the larger id.
+  // saveSeen merges seen into what other tabs stored: an id seen by any
+  // of them counts as seen.
   function saveSeen(key, seen) {
     try {
-      var all = loadSeen(key);
+      var all = loadSeen(key), out = {};
       Object.keys(seen).forEach(function (id) {
-        if (nidAbove(seen[id], all[id])) all[id] = seen[id];
+        var mine = seen[id], theirs = all[id];
+        if (!theirs) {
+          all[id] = { f: mine.f, s: mine.s.slice() };
+          return;
+        }
+        if (cmpNID(mine.f, theirs.f) > 0) theirs.f = mine.f;
+        mine.s.forEach(function (n) { seeNID(theirs, n); });
+        absorb(theirs);
       });
-      root.localStorage.setItem(key, JSON.stringify(all));
+      Object.keys(all).forEach(function (id) {
+        out[id] = all[id].s.length ? [all[id].f].concat(all[id].s) : all[id].f;
+      });
+      root.localStorage.setItem(key, JSON.stringify(out));
     } catch (e) { /* storage unavailable: memory only */ }
   }
 
@@ -202,8 +248,15 @@
     state: { get: function () { return this._state; } },
     // url: the websocket url of the current (or next) connection, _resume included
     url: { get: function () { return this._ws ? this._ws.url : this._socketURL(); } },
-    // lastSeen: a copy of {identity: last notification id (decimal string)}
-    lastSeen: { get: function () { return Object.assign({}, this._seen); } }
+    // lastSeen: {identity: the id up to which every notification was seen
+    // (decimal string)}, what _resume sends
+    lastSeen: {
+      get: function () {
+        var seen = this._seen, out = {};
+        Object.keys(seen).forEach(function (id) { out[id] = seen[id].f; });
+        return out;
+      }
+    }
   });
 
   /** on adds a handler for event; returns this. */
@@ -390,8 +443,10 @@
     if (!this.opts.resume || msg._NID_ === undefined || typeof msg._identity !== 'string') return true;
     var nid = nidOf(msg, raw);
     if (nid === '') return true;
-    if (!nidAbove(nid, this._seen[msg._identity])) return false;
-    this._seen[msg._identity] = nid;
+    nid = BigInt(nid).toString();
+    var st = this._seen[msg._identity];
+    if (!st) st = this._seen[msg._identity] = { f: (BigInt(nid) - BigInt(1)).toString(), s: [] };
+    if (!seeNID(st, nid)) return false;
     saveSeen(this._storageKey, this._seen);
     return true;
   };
