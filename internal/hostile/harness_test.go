@@ -280,6 +280,25 @@ func (p *proc) fds() (all, sockets int) {
 	return len(es), sockets
 }
 
+// OpenFileLimit is the process's open-file limit (soft), from /proc/PID/limits.
+func (p *proc) OpenFileLimit() int {
+	p.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", p.PID))
+	if err != nil {
+		p.t.Fatalf("read limits: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Max open files"); ok {
+			var soft int
+			if _, err := fmt.Sscan(v, &soft); err == nil {
+				return soft
+			}
+		}
+	}
+	p.t.Fatalf("no open-file limit in:\n%s", b)
+	return 0
+}
+
 // client is for plain HTTP to the process: no keep-alive, so no goroutine
 // outlives a request.
 var client = &http.Client{Timeout: ioWait, Transport: &http.Transport{DisableKeepAlives: true}}
