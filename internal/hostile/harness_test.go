@@ -343,7 +343,7 @@ func (l *stderrLog) tail() string {
 	return strings.Join(l.lines, "\n")
 }
 
-// Logged is how many of the last logLines lines of stderr hold s.
+// Logged is how many times s occurs in the last logLines lines of stderr.
 func (p *proc) Logged(s string) int { return strings.Count(p.log.tail(), s) }
 
 func (l *stderrLog) panics() []string {
