@@ -6,23 +6,32 @@
 // The package has no code of its own outside its tests. TestMain builds
 // cmd/plezi once (go build, from the module root that `go env GOMOD`
 // names); each test starts the binary on a free port with its own flags and
-// environment (start, startEnv), and the harness fails the test when the
+// environment (start, startEnv; startNofile runs it under prlimit with a
+// lower open-file limit), and the harness fails the test when the
 // process died before the test stopped it, did not exit 0 after SIGTERM,
 // or logged a panic. Probes read the process's own figures: RSS and its
-// peak from /proc/PID/status, open descriptors from /proc/PID/fd, and the
-// server's counters from /debug/stats (with -debug).
+// peak from /proc/PID/status, open descriptors from /proc/PID/fd, its
+// open-file limit from /proc/PID/limits, and the server's counters from
+// /debug/stats (with -debug). Probes with two nodes share a redis-server
+// of their own (startRedis, on a unix socket): cmd/plezi has no key
+// prefix setting, so nodes on a shared Redis would hear each other.
 //
 // Probe classes, one file each:
 //
 //   - hostile_http_test.go: request heads (oversized, many headers, a head
-//     that never ends, byte by byte).
+//     that never ends, byte by byte); absolute-form targets, methods the
+//     builtins refuse (405), two Origin headers (403).
 //   - hostile_frames_test.go: websocket framing (bad framing and reserved
 //     bits → 1002 and a closed socket, frames byte by byte).
 //   - hostile_events_test.go: the JSON event protocol (text that is not
-//     an event → 1007).
+//     an event → 1007; crafted connection ids → 404, never a crash;
+//     server-only methods → 404).
+//   - hostile_cluster_test.go: two nodes over Redis (crafted ids that
+//     name the other node never crash it).
 //   - hostile_exhaustion_test.go: memory and descriptors (inflate bombs
 //     with -compress → 1009 and bounded RSS, connection churn → no
-//     descriptor left behind).
+//     descriptor left behind, a flood at the open-file limit → shed, not
+//     dead; -max-conns counts plain TCP; a mailbox flood stays bounded).
 //   - hostile_exposure_test.go: what is reachable by default (/unicast
 //     and /debug unmounted, the demo chat's nicknames cannot be taken over).
 //   - hostile_flags_test.go: start-up settings (a bad flag or PL_ value

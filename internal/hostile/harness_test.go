@@ -98,8 +98,23 @@ func start(t testing.TB, args ...string) *proc { t.Helper(); return startEnv(t, 
 // variables of the test's own environment are not passed on.
 func startEnv(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
+	return startWrapped(t, env, nil, args...)
+}
+
+// startNofile is start under "prlimit --nofile=n:n": the process's
+// open-file limit, soft and hard, is n.
+func startNofile(t testing.TB, n int, args ...string) *proc {
+	t.Helper()
+	return startWrapped(t, nil, []string{"prlimit", fmt.Sprintf("--nofile=%d:%d", n, n), "--"}, args...)
+}
+
+// startWrapped is startEnv with the binary run through wrap (a command
+// and its arguments, the binary and its flags after them). wrap must exec
+// the binary in place, as prlimit does, so that PID is the server's.
+func startWrapped(t testing.TB, env, wrap []string, args ...string) *proc {
+	t.Helper()
 	argv := append([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "5s"}, args...)
-	p, err := launch(t, env, argv)
+	p, err := launch(t, env, append(wrap, append([]string{bin}, argv...)...))
 	if err != nil {
 		t.Fatalf("start plezi %q: %v", args, err)
 	}
@@ -115,8 +130,9 @@ func startEnv(t testing.TB, env []string, args ...string) *proc {
 	return p
 }
 
+// launch starts argv (the command first) with env added to cleanEnv.
 func launch(t testing.TB, env, argv []string) (*proc, error) {
-	cmd := exec.Command(bin, argv...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(cleanEnv(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -264,6 +280,25 @@ func (p *proc) fds() (all, sockets int) {
 	return len(es), sockets
 }
 
+// OpenFileLimit is the process's open-file limit (soft), from /proc/PID/limits.
+func (p *proc) OpenFileLimit() int {
+	p.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", p.PID))
+	if err != nil {
+		p.t.Fatalf("read limits: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Max open files"); ok {
+			var soft int
+			if _, err := fmt.Sscan(v, &soft); err == nil {
+				return soft
+			}
+		}
+	}
+	p.t.Fatalf("no open-file limit in:\n%s", b)
+	return 0
+}
+
 // client is for plain HTTP to the process: no keep-alive, so no goroutine
 // outlives a request.
 var client = &http.Client{Timeout: ioWait, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -307,6 +342,9 @@ func (l *stderrLog) tail() string {
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
 }
+
+// Logged is how many times s occurs in the last logLines lines of stderr.
+func (p *proc) Logged(s string) int { return strings.Count(p.log.tail(), s) }
 
 func (l *stderrLog) panics() []string {
 	l.mu.Lock()
