@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,17 +75,35 @@ func (c *Chat) Whisper(to, text string) (bool, error) {
 	return true, nil
 }
 
-// Tell sends text to a nickname, now or when it connects again.
+// Tell sends text to a nickname, now or when it connects again. What the
+// store refuses is told the sender; any other failure (the broker is
+// unreachable) is a plain error, which the client sees only as "internal
+// error" with a reference that is also in the server's log.
 func (c *Chat) Tell(nick, text string) (bool, error) {
-	if !c.Notify("user:"+nick, "private", c.nick, c.ID(), text) {
+	_, err := c.NotifyErr("user:"+nick, "private", c.nick, c.ID(), text)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, dispatch.ErrNotRegistered):
 		return false, errUnknownUser
+	case errors.Is(err, dispatch.ErrNoteTooLarge):
+		return false, errTooLarge
+	case errors.Is(err, dispatch.ErrMailFull):
+		return false, errMailFull
 	}
-	return true, nil
+	return false, fmt.Errorf("chat: tell %s: %w", nick, err)
 }
+
+// Announce is a server-side event (a Multicast or Broadcast of
+// "announce"): it is not among the route's ClientEvents, so a client
+// calling it is answered as an unknown event.
+func (c *Chat) Announce(text string) { _ = c.Emit("announced", text) }
 
 var (
 	errBadNick     = dispatch.Refuse(400, fmt.Sprintf("nick: 1 to %d letters, digits, '_', '-' or '.'", maxNick))
 	errNickTaken   = dispatch.Refuse(409, "nick in use")
 	errGone        = dispatch.StatusError(404, "that connection is gone")
 	errUnknownUser = dispatch.StatusError(404, "unknown user")
+	errTooLarge    = dispatch.StatusError(413, "message too large for a mailbox")
+	errMailFull    = dispatch.StatusError(503, "mailboxes are full; try later")
 )
