@@ -11,11 +11,25 @@ import (
 // Config configures a Server. Zero values get the documented defaults,
 // filled in by New.
 type Config struct {
-	Addr             string        // listen address; default ":3000"
-	MaxMessage       int64         // largest inbound message; default 1 MiB (→ close 1009)
-	MaxHeader        int           // largest request head; default 16 KiB (→ 431)
-	MaxBody          int64         // largest HTTP request body; default 1 MiB (→ 413)
-	MaxOutbound      int           // bytes queued for one connection before close 4008; default 4 MiB, at least 2 × MaxMessage
+	Addr        string // listen address; default ":3000"
+	MaxMessage  int64  // largest inbound message; default 1 MiB (→ close 1009)
+	MaxHeader   int    // largest request head; default 16 KiB (→ 431)
+	MaxBody     int64  // largest HTTP request body; default 1 MiB (→ 413)
+	MaxOutbound int    // bytes queued for one connection before close 4008; default 4 MiB, at least 2 × MaxMessage
+	// MaxInbound bounds the unread input held for one connection while it
+	// is not read from (paused, or waiting for a handler); past it the
+	// connection is closed (websocket 1008) and counted. Default 2 MiB, at
+	// least MaxHeader + MaxBody + 64 KiB (one whole request and a read).
+	MaxInbound int
+	// InboundMessages and InboundBytes are the rates a websocket
+	// connection may send at (frames and bytes per second, control frames
+	// included), and InboundBurst how far ahead of them it may run. A
+	// connection over its rate is not read until it is back within them.
+	// Defaults 10,000 frames/s, 4 MiB/s, 250 ms; -1 turns a rate off.
+	InboundMessages  int
+	InboundBytes     int
+	InboundBurst     time.Duration
+	BacklogTimeout   time.Duration // unsent output over half MaxOutbound this long → close 4008; default 2 s
 	MaxConnections   int           // websocket connections per node; default 0 = unlimited (→ 503)
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
@@ -64,17 +78,38 @@ func (c *Config) fill() {
 	if c.MaxOutbound <= 0 {
 		c.MaxOutbound = 4 << 20
 	}
+	c.fillInbound()
 	def(&c.HandshakeTimeout, 10*time.Second)
 	def(&c.PingInterval, 30*time.Second)
 	def(&c.IdleTimeout, 75*time.Second)
 	def(&c.CloseTimeout, 3*time.Second)
 	def(&c.ShutdownTimeout, 10*time.Second)
+	def(&c.BacklogTimeout, 2*time.Second)
 	if c.Loops <= 0 {
 		c.Loops = runtime.GOMAXPROCS(0)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+}
+
+// fillInbound fills the inbound limits (after MaxHeader and MaxBody).
+func (c *Config) fillInbound() {
+	least := c.MaxHeader + int(c.MaxBody) + 64<<10
+	if c.MaxInbound <= 0 {
+		c.MaxInbound = 2 << 20
+	}
+	c.MaxInbound = max(c.MaxInbound, least)
+	if c.InboundMessages == 0 {
+		c.InboundMessages = 10_000
+	}
+	if c.InboundBytes == 0 {
+		c.InboundBytes = 4 << 20
+	}
+	if c.InboundBurst <= 0 {
+		c.InboundBurst = 250 * time.Millisecond
+	}
+	c.InboundBurst = min(c.InboundBurst, maxBurst)
 }
 
 // procs is the GOMAXPROCS Run sets, or 0 to leave it.

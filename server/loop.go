@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
@@ -32,8 +33,13 @@ type loop struct {
 
 	batching bool        // loop-owned: a drain runs; writes are deferred (batch.go)
 	pend     []pendWrite // loop-owned: deferred writes
-	dirty    []*conn     // loop-owned: connections with deferred writes
+	dirty    []dirtyConn // loop-owned: connections with deferred writes
 	iov      [][]byte    // loop-owned: scratch for writev
+
+	watch  []watched   // loop-owned: paused or backlogged connections (backpressure.go)
+	timer  *time.Timer // looks at watch every watchTick while it is not empty
+	armed  bool        // loop-owned: timer is set
+	lookFn func()      // l.look, bound once
 
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
@@ -51,6 +57,7 @@ type task struct {
 func newLoop(s *Server, idx int) *loop {
 	l := &loop{idx: idx, srv: s}
 	l.run = gnet.RunnableFunc(l.drain)
+	l.lookFn = l.look
 	return l
 }
 

@@ -31,6 +31,11 @@ import (
 type Stats struct {
 	Accepted, Upgrades, Refused, ProtocolErrors            atomic.Int64
 	SlowConsumers, HandshakeTimeouts, IdleTimeouts, Panics atomic.Int64
+	// Read gating (backpressure.go): pauses because a connection's own
+	// unsent output passed half its cap, because it ran past its inbound
+	// rates, because its fan-out reached a backlogged recipient; and
+	// connections closed because their unread input passed MaxInbound.
+	ReadPauses, Throttled, Held, InboundOverflows atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -57,6 +62,7 @@ type Server struct {
 	healthy  atomic.Bool
 
 	maxOutbound int          // MaxOutbound, at least two maximal messages
+	bp          backpressure // read gating
 	closeBroker func() error // the broker New made, if any
 }
 
@@ -70,6 +76,7 @@ func New(cfg Config) *Server {
 	cfg.fill()
 	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
 	s.maxOutbound = int(max(int64(cfg.MaxOutbound), 2*cfg.MaxMessage))
+	s.bp = newBackpressure(&s.cfg, s.maxOutbound)
 	s.healthy.Store(true)
 	ids := identitiesOf(cfg)
 	for i := 0; i < cfg.Loops; i++ {
@@ -429,6 +436,9 @@ func (s *Server) OnTraffic(gc gnet.Conn) (action gnet.Action) {
 			action = gnet.Close
 		}
 	}()
+	if a, paused := c.gate(); paused {
+		return a
+	}
 	c.lastRead = c.l.now
 	for {
 		switch c.state {
@@ -533,6 +543,8 @@ func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
 		"remote_in": h.RemoteIn.Load(), "bad_envelopes": h.BadEnvelopes.Load(),
 		"cluster_envelopes": h.ClusterEnvelopes.Load(), "cluster_messages": h.ClusterMessages.Load(),
 		"cluster_round_trips": h.ClusterRoundTrips.Load(),
+		"read_pauses":         st.ReadPauses.Load(), "throttled": st.Throttled.Load(), "held": st.Held.Load(),
+		"inbound_overflows": st.InboundOverflows.Load(),
 	})
 	return Response{ContentType: "application/json", Body: b}
 }

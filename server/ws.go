@@ -19,33 +19,75 @@ func (c *conn) readBatch() gnet.Action {
 	return a
 }
 
-// readFrames parses every complete frame buffered for c, in place. Loop
-// only.
+// peekWindow is the most input parsed per Peek. With input waiting in
+// gnet's buffer (a paused connection), Peek copies what it returns when the
+// buffer is not contiguous: a bounded window, consumed whole, keeps that
+// copy to once per byte.
+const peekWindow = 256 << 10
+
+// readStep is how a window of input ended.
+type readStep uint8
+
+const (
+	stepWait readStep = iota // more bytes are needed, or c is paused: keep the rest
+	stepMore                 // the window is used up: peek again
+	stepDrop                 // the connection is done with its input: drop it
+)
+
+// readFrames parses every complete frame buffered for c, in place, while
+// c may read. Loop only.
 func (c *conn) readFrames() gnet.Action {
 	for c.state == stateWS || c.state == stateClosing {
-		buf, _ := c.gc.Peek(-1)
+		buf, _ := c.gc.Peek(min(c.gc.InboundBuffered(), peekWindow))
 		if len(buf) == 0 {
 			return gnet.None
 		}
-		ev, n, err := c.dec.Next(buf)
-		if err != nil {
-			if c.state == stateClosing {
-				break // after our close frame, unreadable input is dropped
-			}
-			c.l.srv.stats.ProtocolErrors.Add(1)
-			c.fail(codec.CloseCodeOf(err), err.Error())
+		n, step := c.frames(buf)
+		if n > 0 {
+			_, _ = c.gc.Discard(n) // n > 0: gnet discards everything for n <= 0
+		}
+		if step == stepWait {
+			return gnet.None
+		}
+		if step == stepDrop {
 			break
+		}
+	}
+	_, _ = c.gc.Discard(-1)
+	return gnet.None
+}
+
+// frames handles the frames in buf, a window of c's input; n is how many
+// bytes were consumed. Loop only.
+func (c *conn) frames(buf []byte) (n int, step readStep) {
+	for n < len(buf) {
+		if c.state != stateWS && c.state != stateClosing {
+			return n, stepDrop
+		}
+		if c.state == stateWS && !c.mayRead() {
+			return n, stepWait
+		}
+		ev, k, err := c.dec.Next(buf[n:])
+		if err != nil {
+			if c.state != stateClosing { // after our close frame, unreadable input is dropped
+				c.l.srv.stats.ProtocolErrors.Add(1)
+				c.fail(codec.CloseCodeOf(err), err.Error())
+			}
+			return n, stepDrop
 		}
 		if ev.Kind != codec.KindNone {
 			c.onFrame(&ev)
 		}
-		if n == 0 {
-			return gnet.None // need more bytes
+		if k == 0 { // need more bytes
+			if n == 0 {
+				return n, stepWait
+			}
+			return n, stepMore
 		}
-		_, _ = c.gc.Discard(n) // n > 0: gnet discards everything for n <= 0
+		n += k
+		c.charge(k, ev.Kind != codec.KindNone)
 	}
-	_, _ = c.gc.Discard(-1)
-	return gnet.None
+	return n, stepMore
 }
 
 // onFrame handles one event from the decoder; ev's payload is valid until
@@ -61,6 +103,7 @@ func (c *conn) onFrame(ev *codec.Event) {
 	case codec.KindPing:
 		if c.state == stateWS {
 			c.writeNow(c.l.frame(ws.OpPong, ev.Payload))
+			c.checkOutbound() // pongs count toward the cap
 		}
 	case codec.KindClose:
 		c.onClose(ev)
