@@ -18,7 +18,8 @@ import (
 //   - its own unsent output is over highWater (half MaxOutbound), until it
 //     drains to half of that (HTTP and websocket alike; pongs count);
 //   - it ran past its inbound rates (ratelimit.go), until it is back
-//     within its burst;
+//     within its burst (checked between messages: one up to MaxMessage
+//     always passes, and its cost delays the next);
 //   - a fan-out it caused reached a recipient over highWater ("held"),
 //     until no connection is over highWater, or for half BacklogTimeout
 //     at most (a recipient backlogged that long is about to be closed).
@@ -72,10 +73,10 @@ func (c *conn) gate() (gnet.Action, bool) {
 	if !c.isPaused() {
 		return gnet.None, false
 	}
-	if c.why() != 0 {
+	if (c.state == stateWS || c.state == stateHTTP) && c.why() != 0 {
 		return gnet.None, true
 	}
-	c.flags.And(^flagPaused)
+	c.flags.And(^flagPaused) // resumed, or closing: a closing connection drains its input
 	return gnet.None, false
 }
 
@@ -109,9 +110,6 @@ func (c *conn) mayRead() bool {
 	if why&pauseRate != 0 {
 		st.Throttled.Add(1)
 	}
-	if why&pauseHold != 0 {
-		st.Held.Add(1)
-	}
 	c.flags.Or(flagPaused)
 	c.watch()
 	return false
@@ -129,10 +127,11 @@ func (c *conn) why() uint8 {
 	if c.gc.OutboundBuffered() > hw {
 		w |= pauseOutput
 	}
-	if c.state != stateWS {
+	f := c.flags.Load()
+	if c.state != stateWS || f&flagMidMessage != 0 { // a message once begun is read whole
 		return w
 	}
-	if f := c.flags.Load(); f&flagHeld != 0 {
+	if f&flagHeld != 0 {
 		if bp.backlogged.Load() > 0 {
 			w |= pauseHold
 		} else {
@@ -268,8 +267,9 @@ func (w *watched) keepPaused(l *loop) bool {
 	switch {
 	case c.flags.Load()&flagHeld == 0:
 		w.holdSince = 0
-	case w.holdSince == 0:
+	case w.holdSince == 0: // counted here: a connection paused already may be held too
 		w.holdSince = l.now
+		l.srv.stats.Held.Add(1)
 	case l.now-w.holdSince >= int64(l.srv.cfg.BacklogTimeout/2):
 		w.holdSince = 0
 		c.flags.And(^flagHeld)

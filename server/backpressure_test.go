@@ -132,14 +132,36 @@ func TestPipelinedNonReaderIsBounded(t *testing.T) {
 	}
 }
 
+// wsBound is what a websocket may hold with the default limits: MaxInbound
+// (2 MiB) of unread input and one read, and up to MaxOutbound (4 MiB) of
+// unsent output — reading pauses at half of it, but what the connection
+// sent before still arrives; past the cap it is closed with 4008.
+const wsBound = 2<<20 + 4<<20 + 256<<10
+
 // TestPingFloodNonReaderIsClosed: a client sends pings flat out and never
 // reads its pongs. Pongs count toward the outbound cap, pings toward the
 // inbound rates: the connection is paused, then closed, and what the
 // server holds for it stays bounded.
 func TestPingFloodNonReaderIsClosed(t *testing.T) {
 	t.Parallel()
-	n := start(t, server.Config{Loops: 1})
-	const bound = 2<<20 + 2<<20 + 256<<10
+	for _, tc := range []struct {
+		name string
+		cfg  server.Config
+	}{
+		{"defaults", server.Config{Loops: 1}},
+		{"no rate limit", server.Config{Loops: 1, InboundMessages: -1, InboundBytes: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pingFlood(t, start(t, tc.cfg), tc.cfg.InboundMessages < 0)
+		})
+	}
+}
+
+// pingFlood floods n with pings from a client that never reads; with
+// unlimited, only the pongs not sent can pause it.
+func pingFlood(t *testing.T, n *node, unlimited bool) {
+	const bound = wsBound
 	w := watchHeld(t, n)
 	c, err := wstest.Dial(n.Addr(), "/peer", wstest.Options{ReadBuffer: 4096})
 	if err != nil {
@@ -164,6 +186,9 @@ func TestPingFloodNonReaderIsClosed(t *testing.T) {
 	}
 	if st.ReadPauses.Load()+st.Throttled.Load() == 0 {
 		t.Fatal("reading never paused")
+	}
+	if unlimited && st.ReadPauses.Load() == 0 {
+		t.Fatal("reading never paused on the pongs not sent")
 	}
 }
 
@@ -324,17 +349,18 @@ func TestFloodingMemberIsThrottled(t *testing.T) {
 }
 
 // TestFanoutHoldsTheSender: the flooder's rate is over what the readers
-// read (16 MiB/s against a message each 5 ms, at most 12.8 MiB/s), and
+// read (16 MiB/s against a message each 10 ms, at most 6.4 MiB/s), and
 // MaxInbound holds the whole flood, so only fan-out backpressure stands
 // between the readers and their cap: the flooder is held while they are
 // backlogged, no reader is cut, and every reader gets every message.
 func TestFanoutHoldsTheSender(t *testing.T) {
 	t.Parallel()
-	const total = 32 << 20
+	const total = 16 << 20
 	n := startWith(t, server.Config{
 		InboundBytes: 16 << 20, InboundBurst: 25 * time.Millisecond, MaxInbound: 64 << 20,
+		BacklogTimeout: 10 * time.Second, // a loaded machine's readers are slow, not stuck
 	}, nil)
-	readers := fairness(t, n, total, 5*time.Millisecond, func(rs []*member) bool {
+	readers := fairness(t, n, total, 10*time.Millisecond, func(rs []*member) bool {
 		for _, m := range rs {
 			if m.got.Load() < total/(64<<10) {
 				return false
@@ -353,5 +379,54 @@ func TestFanoutHoldsTheSender(t *testing.T) {
 		if got := m.got.Load(); got != total/(64<<10) {
 			t.Errorf("reader %d got %d of %d messages", i, got, total/(64<<10))
 		}
+	}
+}
+
+// TestStuckReaderIsCutNotWaitedFor: a member that never reads makes the
+// sender's fan-out backlogged, so the sender is held — but only for a
+// while: the stuck member is closed with 4008 once it stays backlogged
+// for BacklogTimeout, and the member that reads gets every message.
+func TestStuckReaderIsCutNotWaitedFor(t *testing.T) {
+	t.Parallel()
+	n := startWith(t, server.Config{
+		MaxMessage: 64 << 10, MaxOutbound: 256 << 10, BacklogTimeout: time.Second,
+	}, nil)
+	stuck, err := wstest.Dial(n.Addr(), "/room", wstest.Options{ReadBuffer: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	reader := &member{ws: dialMember(t, n, ""), done: make(chan struct{})}
+	sender := dialMember(t, n, "?flood=1")
+	eventually(t, "members open", func() bool { return n.Connections() == 3 })
+	go reader.read(time.Microsecond)
+	const count = 400
+	msg := bytes.Repeat([]byte("s"), 8<<10)
+	for i := range count {
+		eventually(t, "the reader within 8 messages", func() bool { return int64(i)-reader.got.Load() < 8 })
+		if err := sender.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "every message read", func() bool { return reader.got.Load() == count || anyDone([]*member{reader}) })
+	n.Publish("room", "end")
+	<-reader.done
+	if reader.err != nil {
+		t.Fatalf("reader: %v after %d messages", reader.err, reader.got.Load())
+	}
+	for {
+		m, err := stuck.ReadMessage(wait)
+		if err != nil {
+			t.Fatalf("stuck member: %v", err)
+		}
+		if m.Op == wstest.OpClose {
+			if code, _, _ := wstest.ParseClose(m.Payload); code != 4008 {
+				t.Fatalf("stuck member closed with %d, want 4008", code)
+			}
+			break
+		}
+	}
+	if st := n.Stats(); st.Held.Load() == 0 || st.SlowConsumers.Load() != 1 {
+		t.Fatalf("held %d times, %d slow consumers; want some, 1", st.Held.Load(), st.SlowConsumers.Load())
 	}
 }

@@ -29,7 +29,7 @@ type Config struct {
 	InboundMessages  int
 	InboundBytes     int
 	InboundBurst     time.Duration
-	BacklogTimeout   time.Duration // unsent output over half MaxOutbound this long → close 4008; default 2 s
+	BacklogTimeout   time.Duration // unsent output over half MaxOutbound this long → close 4008; default 5 s
 	MaxConnections   int           // websocket connections per node; default 0 = unlimited (→ 503)
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
@@ -84,7 +84,7 @@ func (c *Config) fill() {
 	def(&c.IdleTimeout, 75*time.Second)
 	def(&c.CloseTimeout, 3*time.Second)
 	def(&c.ShutdownTimeout, 10*time.Second)
-	def(&c.BacklogTimeout, 2*time.Second)
+	def(&c.BacklogTimeout, 5*time.Second)
 	if c.Loops <= 0 {
 		c.Loops = runtime.GOMAXPROCS(0)
 	}

@@ -62,6 +62,7 @@ const (
 	flagWatched                       // in its loop's watch list; loop-owned
 	flagBacklogged                    // unsent output over the high-water mark; set and cleared by the loop
 	flagHeld                          // a fan-out it caused reached a backlogged recipient; set by any goroutine
+	flagMidMessage                    // the decoder is inside a data message; loop-owned
 )
 
 func (c *conn) isGone() bool { return c.flags.Load()&flagGone != 0 }

@@ -86,8 +86,21 @@ func (c *conn) frames(buf []byte) (n int, step readStep) {
 		}
 		n += k
 		c.charge(k, ev.Kind != codec.KindNone)
+		c.midMessage(ev.Kind)
 	}
 	return n, stepMore
+}
+
+// midMessage notes whether the decoder is inside a data message after an
+// event (KindNone: part of one was consumed). Loop only.
+func (c *conn) midMessage(k codec.Kind) {
+	mid := c.flags.Load()&flagMidMessage != 0
+	switch {
+	case k == codec.KindNone && !mid:
+		c.flags.Or(flagMidMessage)
+	case (k == codec.KindText || k == codec.KindBinary) && mid:
+		c.flags.And(^flagMidMessage)
+	}
 }
 
 // onFrame handles one event from the decoder; ev's payload is valid until
