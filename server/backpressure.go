@@ -20,12 +20,15 @@ import (
 //   - it ran past its inbound rates (ratelimit.go), until it is back
 //     within its burst (checked between messages: one up to MaxMessage
 //     always passes, and its cost delays the next);
-//   - a fan-out it caused reached a recipient over highWater ("held"),
-//     until no connection is over highWater, or for half BacklogTimeout
-//     at most (a recipient backlogged that long is about to be closed).
+//   - a fan-out it caused reached a backlogged recipient, one whose
+//     unsent output is over backlogMark, a quarter of MaxOutbound
+//     ("held"), until no connection is backlogged (down to half the
+//     mark), or for half BacklogTimeout at most (a recipient backlogged
+//     that long is about to be closed). The other three quarters of the
+//     cap take what the sender had sent before it was held.
 //
-// A websocket whose unsent output stays over highWater for BacklogTimeout
-// is a slow consumer: closed with 4008, as when it passes MaxOutbound.
+// A websocket that stays backlogged for BacklogTimeout is a slow
+// consumer: closed with 4008, as when it passes MaxOutbound.
 
 // watchTick is how often a loop looks at its watched connections.
 const watchTick = 5 * time.Millisecond
@@ -40,17 +43,18 @@ const (
 // backpressure is the server's side of read gating, fixed by New but for
 // backlogged.
 type backpressure struct {
-	highWater  int          // pause / backlog threshold: half the outbound cap
-	backlogged atomic.Int64 // websocket connections over highWater, server-wide
-	lim        limiter
+	highWater   int          // own unsent output that pauses reading: half the outbound cap
+	backlogMark int          // unsent output that makes a recipient backlogged: a quarter of the cap
+	backlogged  atomic.Int64 // websocket connections over backlogMark, server-wide
+	lim         limiter
 }
 
 func newBackpressure(cfg *Config, maxOutbound int) backpressure {
-	return backpressure{highWater: maxOutbound / 2, lim: newLimiter(cfg)}
+	return backpressure{highWater: maxOutbound / 2, backlogMark: maxOutbound / 4, lim: newLimiter(cfg)}
 }
 
 // watched is a connection its loop looks at every watchTick: paused, or
-// with its output over highWater. Loop-owned.
+// backlogged. Loop-owned.
 type watched struct {
 	c            *conn
 	holdSince    int64 // loop clock when the loop first saw it held; 0 = not held
@@ -144,7 +148,7 @@ func (c *conn) why() uint8 {
 	return w
 }
 
-// Backlogged reports whether c's unsent output is over the high-water mark
+// Backlogged reports whether c's unsent output is over the backlog mark
 // (dispatch's fan-out asks each recipient of a sender's message).
 // Concurrency-safe; meant for c's loop.
 func (c *conn) Backlogged() bool { return c.flags.Load()&flagBacklogged != 0 }
@@ -157,7 +161,7 @@ func (c *conn) Hold() {
 	}
 }
 
-// backlog marks a websocket whose output went over highWater. Loop only.
+// backlog marks a websocket whose output went over backlogMark. Loop only.
 func (c *conn) backlog() {
 	if c.flags.Load()&flagBacklogged != 0 {
 		return
@@ -238,12 +242,12 @@ func (w *watched) keep(l *loop) bool {
 	return keep
 }
 
-// keepBacklog ends a backlog that drained to half of highWater, or closes
-// the slow consumer it lasted BacklogTimeout for.
+// keepBacklog ends a backlog that drained to half of backlogMark, or
+// closes the slow consumer it lasted BacklogTimeout for.
 func (w *watched) keepBacklog(l *loop) bool {
 	c, bp := w.c, &l.srv.bp
 	switch {
-	case c.state != stateWS || c.gc.OutboundBuffered() <= bp.highWater/2:
+	case c.state != stateWS || c.gc.OutboundBuffered() <= bp.backlogMark/2:
 	case w.backlogSince == 0:
 		w.backlogSince = l.now
 		return true

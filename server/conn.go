@@ -60,7 +60,7 @@ const (
 	flagGone                          // closed: Send and Close do nothing
 	flagPaused                        // not read from until its loop resumes it (backpressure.go); loop-owned
 	flagWatched                       // in its loop's watch list; loop-owned
-	flagBacklogged                    // unsent output over the high-water mark; set and cleared by the loop
+	flagBacklogged                    // unsent output over the backlog mark; set and cleared by the loop
 	flagHeld                          // a fan-out it caused reached a backlogged recipient; set by any goroutine
 	flagMidMessage                    // the decoder is inside a data message; loop-owned
 )
@@ -197,12 +197,12 @@ func (c *conn) writeNow(b []byte) {
 	_, _ = c.gc.Write(b)
 }
 
-// checkOutbound marks a websocket whose unsent bytes pass the high-water
-// mark as backlogged, and closes a slow consumer whose unsent bytes pass
-// the cap. Loop only.
+// checkOutbound marks a websocket whose unsent bytes pass the backlog mark
+// as backlogged, and closes a slow consumer whose unsent bytes pass the
+// cap. Loop only.
 func (c *conn) checkOutbound() {
 	n := c.gc.OutboundBuffered()
-	if n <= c.l.srv.bp.highWater || c.state != stateWS {
+	if n <= c.l.srv.bp.backlogMark || c.state != stateWS {
 		return
 	}
 	c.backlog()
