@@ -76,6 +76,6 @@ func (c *conn) charge(n int, frame bool) {
 	if frame {
 		cost += lim.perFrame
 	}
-	ahead := int64(int32(c.tat - now))
-	c.tat += uint32(min(cost, int64(maxAhead/time.Microsecond)-ahead))
+	room := int64(maxAhead/time.Microsecond) - int64(int32(c.tat-now))
+	c.tat += uint32(max(0, min(cost, room)))
 }
