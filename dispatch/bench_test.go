@@ -21,6 +21,8 @@ func (s *sink) SendPrepared(p *codec.Prepared) { s.frames++; s.bytes += len(p.Fr
 func (s *sink) SendOnLoop(p *codec.Prepared)   { s.frames++; s.bytes += len(p.Frame(nil)) }
 func (s *sink) Close(ws.StatusCode, string)    {}
 func (s *sink) Run(fn func())                  { fn() }
+func (s *sink) Backlogged() bool               { return false }
+func (s *sink) Hold()                          {}
 
 func (s *sink) want(t testing.TB, frames int) {
 	t.Helper()

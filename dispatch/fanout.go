@@ -29,12 +29,13 @@ type delivery struct {
 	frame   *codec.Prepared // the frame written to clients (forward / publish)
 	modes   []mode          // per controller type index
 	exclude *Conn
+	origin  *Conn // the connection whose message caused it, or nil: held when a recipient is backlogged
 	publish bool
 }
 
 // newDelivery prepares an event for the controller types in the hub.
 func (h *Hub) newDelivery(name string, local []any, args []byte, from *Conn) (*delivery, error) {
-	d := &delivery{name: name, local: local, args: args, exclude: from}
+	d := &delivery{name: name, local: local, args: args, exclude: from, origin: from}
 	types := h.typeList()
 	d.modes = make([]mode, len(types))
 	forward := false
@@ -123,21 +124,26 @@ func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
 	ls.scratch = ls.collect(ls.scratch[:0], tg)
 	ls.mu.RUnlock()
 	n := int64(0)
+	slow := false // a recipient is backlogged: hold the sender
 	for _, c := range ls.scratch {
-		if d.publish {
-			if !c.closed.Load() {
-				c.t.SendOnLoop(d.frame)
-				n++
-			}
+		if c.closed.Load() || c == d.exclude && !d.publish {
 			continue
 		}
-		if c != d.exclude && !c.closed.Load() {
+		if d.publish {
+			c.t.SendOnLoop(d.frame)
+		} else {
 			c.deliverOnLoop(d)
-			n++
+		}
+		n++
+		if d.origin != nil && !slow {
+			slow = c.t.Backlogged()
 		}
 	}
 	h.stats.Delivered.Add(n)
 	clear(ls.scratch)
+	if slow {
+		d.origin.t.Hold()
+	}
 }
 
 // Multicast delivers event to every connection of the app, on every node.
@@ -231,24 +237,31 @@ func (h *Hub) unicastFailed(sender, id, name string) {
 
 // Publish writes text as-is to every subscriber of channel, on every node.
 func (h *Hub) Publish(channel, text string) {
-	h.publish(channel, ws.OpText, stringBytes(text))
+	h.publish(nil, channel, ws.OpText, stringBytes(text))
 }
 
 // PublishBinary writes b as-is (binary frame) to every subscriber of channel.
-func (h *Hub) PublishBinary(channel string, b []byte) { h.publish(channel, ws.OpBinary, b) }
+func (h *Hub) PublishBinary(channel string, b []byte) { h.publish(nil, channel, ws.OpBinary, b) }
 
 // PublishEvent publishes the JSON event {"event":name,"args":[...]}.
 func (h *Hub) PublishEvent(channel, name string, args ...any) error {
+	return h.publishEvent(nil, channel, name, args)
+}
+
+func (h *Hub) publishEvent(from *Conn, channel, name string, args []any) error {
 	a, err := event.AppendArgs(nil, args...)
 	if err != nil {
 		return err
 	}
-	h.publish(channel, ws.OpText, appendEventRaw(nil, name, a))
+	h.publish(from, channel, ws.OpText, appendEventRaw(nil, name, a))
 	return nil
 }
 
-func (h *Hub) publish(channel string, op ws.OpCode, payload []byte) {
-	h.publishLocal(target{kind: toChannel, channel: channel}, op, payload)
+// publish writes payload to channel's subscribers; from is the connection
+// whose message caused it, or nil.
+func (h *Hub) publish(from *Conn, channel string, op ws.OpCode, payload []byte) {
+	d := &delivery{frame: codec.NewPrepared(op, payload), publish: true, origin: from}
+	h.fanout(target{kind: toChannel, channel: channel}, d)
 	kind := envPublishText
 	if op == ws.OpBinary {
 		kind = envPublishBinary

@@ -125,14 +125,20 @@ func (s *Socket) SubscribePattern(pattern string) { s.c.hub().subscribe(s.c, pat
 func (s *Socket) Unsubscribe(channel string) { s.c.hub().unsubscribe(s.c, channel) }
 
 // Publish writes text to every subscriber of channel, as a text frame.
-func (s *Socket) Publish(channel, text string) { s.c.hub().Publish(channel, text) }
+// A sender whose publishes reach a backlogged subscriber is held (see
+// Transport.Hold).
+func (s *Socket) Publish(channel, text string) {
+	s.c.hub().publish(s.c, channel, ws.OpText, stringBytes(text))
+}
 
 // PublishBinary writes b to every subscriber of channel, as a binary frame.
-func (s *Socket) PublishBinary(channel string, b []byte) { s.c.hub().PublishBinary(channel, b) }
+func (s *Socket) PublishBinary(channel string, b []byte) {
+	s.c.hub().publish(s.c, channel, ws.OpBinary, b)
+}
 
 // PublishEvent publishes the JSON event {"event":name,"args":[...]}.
 func (s *Socket) PublishEvent(channel, event string, args ...any) error {
-	return s.c.hub().PublishEvent(channel, event, args...)
+	return s.c.hub().publishEvent(s.c, channel, event, args)
 }
 
 // Notify delivers event to identity; false when it is not registered or

@@ -23,6 +23,14 @@ type Transport interface {
 	// inline callbacks: what fn writes to this connection goes out when fn
 	// returns, with no further hand-off. Concurrency-safe.
 	Run(fn func())
+	// Backlogged reports whether the connection's unsent output is over
+	// its high-water mark. Fan-out asks each recipient of a message that
+	// came from a connection. Called on the connection's event loop.
+	Backlogged() bool
+	// Hold asks the connection to stop reading for a while: a fan-out its
+	// message caused reached a backlogged recipient, and the sender is the
+	// one to slow down. Concurrency-safe.
+	Hold()
 }
 
 // Loops runs functions on the server's event loops.

@@ -20,23 +20,33 @@ type pendWrite struct {
 	next int32   // index+1 of the connection's next deferred write; 0 = last
 }
 
+// dirtyConn is a connection with deferred writes in this drain: the first
+// and last of them, as index+1 in pend (head 0: already written).
+type dirtyConn struct {
+	c          *conn
+	head, tail int32
+}
+
 // deferWrite queues b for c until the end of the drain. Loop only.
 func (l *loop) deferWrite(c *conn, b []byte, put *[]byte) {
 	l.pend = append(l.pend, pendWrite{b: b, put: put})
 	i := int32(len(l.pend))
-	if c.pendTail == 0 {
-		c.pendHead = i
-		l.dirty = append(l.dirty, c)
-	} else {
-		l.pend[c.pendTail-1].next = i
+	if c.dirty == 0 {
+		l.dirty = append(l.dirty, dirtyConn{c: c, head: i, tail: i})
+		c.dirty = int32(len(l.dirty))
+		return
 	}
-	c.pendTail = i
+	d := &l.dirty[c.dirty-1]
+	l.pend[d.tail-1].next = i
+	d.tail = i
 }
 
 // endBatch writes every deferred write and leaves batching. Loop only.
 func (l *loop) endBatch() {
-	for i := 0; i < len(l.dirty); i++ { // writes may close conns, never add dirty ones
-		l.dirty[i].writePending()
+	for i := range l.dirty { // writes may close conns, never add dirty ones
+		if l.dirty[i].head != 0 {
+			l.dirty[i].c.writePending()
+		}
 	}
 	clear(l.dirty)
 	l.dirty = l.dirty[:0]
@@ -47,17 +57,19 @@ func (l *loop) endBatch() {
 
 // writePending writes c's deferred frames, in order, in one call. Loop only.
 func (c *conn) writePending() {
-	if c.pendHead == 0 {
+	if c.dirty == 0 {
 		return
 	}
 	l := c.l
+	d := &l.dirty[c.dirty-1]
+	head := d.head
+	d.head, d.tail = 0, 0
+	c.dirty = 0
 	iov := l.iov[:0]
-	for i := c.pendHead; i != 0; i = l.pend[i-1].next {
+	for i := head; i != 0; i = l.pend[i-1].next {
 		iov = append(iov, l.pend[i-1].b)
 	}
 	l.iov = iov // keep the grown scratch
-	head := c.pendHead
-	c.pendHead, c.pendTail = 0, 0
 	if c.state == stateWS || c.state == stateClosing {
 		if len(iov) == 1 {
 			_, _ = c.gc.Write(iov[0])

@@ -30,7 +30,9 @@ func (e *Echo) OnMessage(m dispatch.Message) {
 // baseline, a goroutine-per-connection gobwas/ws server on net/http.
 func benchServers(b *testing.B) map[string]string {
 	b.Helper()
-	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet})
+	// One connection echoing flat out: the inbound rate limit would be
+	// what is measured.
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet, InboundMessages: -1, InboundBytes: -1})
 	_ = s.Route("/inline", func() dispatch.Controller { return new(Echo) }, dispatch.Inline())
 	_ = s.Route("/worker", func() dispatch.Controller { return new(Echo) })
 	n := run(b, s)

@@ -23,7 +23,21 @@ type Config struct {
 	// MaxPendingOpens bounds connections accepted and handed to an event
 	// loop whose OnOpen has not run yet; when it is reached accepting waits
 	// for the loops (Stats.AcceptWaits). Default 1024 (16 B each).
-	MaxPendingOpens  int
+	MaxPendingOpens int
+	// MaxInbound bounds the unread input held for one connection while it
+	// is not read from (paused, or waiting for a handler); past it the
+	// connection is closed (websocket 1008) and counted. Default 2 MiB, at
+	// least MaxHeader + MaxBody + 64 KiB (one whole request and a read).
+	MaxInbound int
+	// InboundMessages and InboundBytes are the rates a websocket
+	// connection may send at (frames and bytes per second, control frames
+	// included), and InboundBurst how far ahead of them it may run. A
+	// connection over its rate is not read until it is back within them.
+	// Defaults 10,000 frames/s, 4 MiB/s, 250 ms; -1 turns a rate off.
+	InboundMessages  int
+	InboundBytes     int
+	InboundBurst     time.Duration
+	BacklogTimeout   time.Duration // unsent output over half MaxOutbound this long → close 4008; default 5 s
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
 	IdleTimeout      time.Duration // close a connection quiet for this long; default 75 s
@@ -94,6 +108,7 @@ func (c *Config) fill() {
 	if c.MaxOutbound <= 0 {
 		c.MaxOutbound = 4 << 20
 	}
+	c.fillInbound()
 	def(&c.HandshakeTimeout, 10*time.Second)
 	def(&c.PingInterval, 30*time.Second)
 	def(&c.IdleTimeout, 75*time.Second)
@@ -107,12 +122,32 @@ func (c *Config) fill() {
 	}
 	c.StaticBuffer = max(c.StaticBuffer, staticChunk)
 	def(&c.ShutdownTimeout, 10*time.Second)
+	def(&c.BacklogTimeout, 5*time.Second)
 	if c.Loops <= 0 {
 		c.Loops = runtime.GOMAXPROCS(0)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+}
+
+// fillInbound fills the inbound limits (after MaxHeader and MaxBody).
+func (c *Config) fillInbound() {
+	least := c.MaxHeader + int(c.MaxBody) + 64<<10
+	if c.MaxInbound <= 0 {
+		c.MaxInbound = 2 << 20
+	}
+	c.MaxInbound = max(c.MaxInbound, least)
+	if c.InboundMessages == 0 {
+		c.InboundMessages = 10_000
+	}
+	if c.InboundBytes == 0 {
+		c.InboundBytes = 4 << 20
+	}
+	if c.InboundBurst <= 0 {
+		c.InboundBurst = 250 * time.Millisecond
+	}
+	c.InboundBurst = min(c.InboundBurst, maxBurst)
 }
 
 // procs is the GOMAXPROCS Run sets, or 0 to leave it.

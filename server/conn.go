@@ -44,9 +44,10 @@ type conn struct {
 	mu  sync.Mutex
 	out *[]byte // frames written inside an inline callback, flushed after it; guarded by mu
 
-	idx                int32 // index in l.conns
-	pendHead, pendTail int32 // deferred writes of the current drain (batch.go)
-	flags              atomic.Uint32
+	idx   int32 // index in l.conns
+	dirty int32 // index+1 in l.dirty while c has deferred writes in this drain (batch.go); 0 = none
+	flags atomic.Uint32
+	tat   uint32 // inbound rate limit: when the input so far is paid for, loop clock µs (ratelimit.go)
 
 	enc     codec.Encoder
 	state   state
@@ -59,8 +60,13 @@ type conn struct {
 
 // flags bits.
 const (
-	flagStaged uint32 = 1 << iota // out != nil; lets the loop skip mu on its own writes
-	flagGone                      // closed: Send and Close do nothing
+	flagStaged     uint32 = 1 << iota // out != nil; lets the loop skip mu on its own writes
+	flagGone                          // closed: Send and Close do nothing
+	flagPaused                        // not read from until its loop resumes it (backpressure.go); loop-owned
+	flagWatched                       // in its loop's watch list; loop-owned
+	flagBacklogged                    // unsent output over the backlog mark; set and cleared by the loop
+	flagHeld                          // a fan-out it caused reached a backlogged recipient; set by any goroutine
+	flagMidMessage                    // the decoder is inside a data message; loop-owned
 )
 
 func (c *conn) isGone() bool { return c.flags.Load()&flagGone != 0 }
@@ -195,10 +201,16 @@ func (c *conn) writeNow(b []byte) {
 	_, _ = c.gc.Write(b)
 }
 
-// checkOutbound closes a slow consumer whose unsent bytes pass the cap.
-// Loop only.
+// checkOutbound marks a websocket whose unsent bytes pass the backlog mark
+// as backlogged, and closes a slow consumer whose unsent bytes pass the
+// cap. Loop only.
 func (c *conn) checkOutbound() {
-	if c.gc.OutboundBuffered() <= c.l.srv.maxOutbound || c.state != stateWS {
+	n := c.gc.OutboundBuffered()
+	if n <= c.l.srv.bp.backlogMark || c.state != stateWS {
+		return
+	}
+	c.backlog()
+	if n <= c.l.srv.maxOutbound {
 		return
 	}
 	c.l.srv.stats.SlowConsumers.Add(1)

@@ -44,7 +44,11 @@ type httpState struct {
 // caller should go on reading (another request, or frames after an
 // upgrade). Loop only.
 func (c *conn) serveHTTP() bool {
-	buf, _ := c.gc.Peek(-1)
+	if !c.mayRead() { // responses not yet sent are over the high-water mark
+		return false
+	}
+	total := c.gc.InboundBuffered()
+	buf, _ := c.gc.Peek(min(total, c.l.srv.cfg.MaxHeader+1)) // a window: see peekWindow
 	if len(buf) == 0 {
 		return false
 	}
@@ -63,11 +67,12 @@ func (c *conn) serveHTTP() bool {
 		c.respond(http.StatusRequestEntityTooLarge, "request body too large", false)
 		return false
 	}
-	if cl > 0 && int64(len(buf)-n) < cl {
+	if cl > 0 && int64(total-n) < cl {
 		return false // wait for the body; the head is parsed again then
 	}
 	var body []byte
 	if cl > 0 {
+		buf, _ = c.gc.Peek(n + int(cl))
 		body = append([]byte(nil), buf[n:n+int(cl)]...)
 		n += int(cl)
 	}
@@ -273,6 +278,7 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 	c.http = nil
 	c.deadline = 0
 	c.lastPing = c.l.now
+	c.tat = c.l.clock() // a full burst
 	c.dec.MaxMessage = s.cfg.MaxMessage
 	s.stats.Upgrades.Add(1)
 	if route.Inline() {
@@ -317,4 +323,3 @@ func getOnly(h Handler) Handler {
 		return h(r, body)
 	}
 }
-

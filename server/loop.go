@@ -33,7 +33,7 @@ type loop struct {
 
 	batching bool        // loop-owned: a drain runs; writes are deferred (batch.go)
 	pend     []pendWrite // loop-owned: deferred writes
-	dirty    []*conn     // loop-owned: connections with deferred writes
+	dirty    []dirtyConn // loop-owned: connections with deferred writes
 	iov      [][]byte    // loop-owned: scratch for writev
 
 	reading *conn // loop-owned: the connection readFrames is parsing, nil outside it
@@ -44,6 +44,11 @@ type loop struct {
 	pumpDelay  time.Duration // loop-owned: the next re-run's delay, backing off while nothing moves
 	pumpArmed  bool          // loop-owned: a re-run is scheduled
 	fileBuf    []byte        // loop-owned scratch: one static file chunk (static.go)
+
+	watch  []watched   // loop-owned: paused or backlogged connections (backpressure.go)
+	timer  *time.Timer // looks at watch every watchTick while it is not empty
+	armed  bool        // loop-owned: timer is set
+	lookFn func()      // l.look, bound once
 
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
@@ -61,6 +66,7 @@ type task struct {
 func newLoop(s *Server, idx int) *loop {
 	l := &loop{idx: idx, srv: s}
 	l.run = gnet.RunnableFunc(l.drain)
+	l.lookFn = l.look
 	return l
 }
 

@@ -49,6 +49,11 @@ type Stats struct {
 	// StaticHeldMax is the most bytes any one of them held queued
 	// (high-water gauge, at most StaticBuffer).
 	StaticWaits, StaticHeldMax atomic.Int64
+	// Read gating (backpressure.go): pauses because a connection's own
+	// unsent output passed half its cap, because it ran past its inbound
+	// rates, because its fan-out reached a backlogged recipient; and
+	// connections closed because their unread input passed MaxInbound.
+	ReadPauses, Throttled, Held, InboundOverflows atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -80,6 +85,7 @@ type Server struct {
 	probeOnce sync.Once
 
 	maxOutbound int          // MaxOutbound, at least two maximal messages
+	bp          backpressure // read gating
 	closeBroker func() error // the broker New made, if any
 }
 
@@ -104,6 +110,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}),
 		booted: make(chan struct{}), loopsUp: make(chan struct{})}
 	s.maxOutbound = int(max(int64(cfg.MaxOutbound), 2*cfg.MaxMessage))
+	s.bp = newBackpressure(&s.cfg, s.maxOutbound)
 	s.healthy.Store(true)
 	ids := identitiesOf(cfg)
 	for i := 0; i < cfg.Loops; i++ {
@@ -517,6 +524,9 @@ func (s *Server) OnTraffic(gc gnet.Conn) (action gnet.Action) {
 			action = gnet.Close
 		}
 	}()
+	if a, paused := c.gate(); paused {
+		return a
+	}
 	c.lastRead = c.l.now
 	for {
 		switch c.state {
@@ -638,6 +648,8 @@ func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
 		"message_timeouts": st.MessageTimeouts.Load(), "partial_bytes": st.PartialBytes.Load(),
 		"partial_overflows": st.PartialOverflows.Load(), "static_waits": st.StaticWaits.Load(),
 		"static_held_max": st.StaticHeldMax.Load(),
+		"read_pauses":     st.ReadPauses.Load(), "throttled": st.Throttled.Load(), "held": st.Held.Load(),
+		"inbound_overflows": st.InboundOverflows.Load(),
 	})
 	return Response{ContentType: "application/json", Body: b}
 }

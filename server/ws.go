@@ -25,8 +25,23 @@ func (c *conn) readBatch() gnet.Action {
 // short of room, the message itself may be fine; a client may retry.
 const statusTryAgainLater ws.StatusCode = 1013
 
-// readFrames parses every complete frame buffered for c, in place, then
-// settles the bytes its partial message holds. Loop only.
+// peekWindow is the most input parsed per Peek. With input waiting in
+// gnet's buffer (a paused connection), Peek copies what it returns when the
+// buffer is not contiguous: a bounded window, consumed whole, keeps that
+// copy to once per byte.
+const peekWindow = 256 << 10
+
+// readStep is how a window of input ended.
+type readStep uint8
+
+const (
+	stepWait readStep = iota // more bytes are needed, or c is paused: keep the rest
+	stepMore                 // the window is used up: peek again
+	stepDrop                 // the connection is done with its input: drop it
+)
+
+// readFrames parses every complete frame buffered for c, in place, while
+// c may read, then settles the bytes its partial message holds. Loop only.
 func (c *conn) readFrames() gnet.Action {
 	held := c.dec.PartialBytes()
 	c.l.reading = c
@@ -36,31 +51,73 @@ func (c *conn) readFrames() gnet.Action {
 	return gnet.None
 }
 
-// parseFrames runs the decoder over the buffered input. Loop only.
+// parseFrames runs the decoder over the buffered input, a window at a
+// time. Loop only.
 func (c *conn) parseFrames() {
 	for c.state == stateWS || c.state == stateClosing {
-		buf, _ := c.gc.Peek(-1)
+		buf, _ := c.gc.Peek(min(c.gc.InboundBuffered(), peekWindow))
 		if len(buf) == 0 {
 			return
 		}
-		ev, n, err := c.dec.Next(buf)
+		n, step := c.frames(buf)
+		if n > 0 {
+			_, _ = c.gc.Discard(n) // n > 0: gnet discards everything for n <= 0
+		}
+		if step == stepWait {
+			return
+		}
+		if step == stepDrop {
+			break
+		}
+	}
+	if c.state != stateClosed {
+		_, _ = c.gc.Discard(-1)
+	}
+}
+
+// frames handles the frames in buf, a window of c's input; n is how many
+// bytes were consumed. Loop only.
+func (c *conn) frames(buf []byte) (n int, step readStep) {
+	for n < len(buf) {
+		if c.state != stateWS && c.state != stateClosing {
+			return n, stepDrop
+		}
+		if c.state == stateWS && !c.mayRead() {
+			return n, stepWait
+		}
+		ev, k, err := c.dec.Next(buf[n:])
 		if err != nil {
 			if c.state == stateWS {
 				c.l.srv.stats.ProtocolErrors.Add(1)
 			}
 			c.fail(codec.CloseCodeOf(err), err.Error())
-			break
+			return n, stepDrop
 		}
 		if ev.Kind != codec.KindNone {
 			c.onFrame(&ev)
 		}
-		if n == 0 {
-			return // need more bytes
+		if k == 0 { // need more bytes
+			if n == 0 {
+				return n, stepWait
+			}
+			return n, stepMore
 		}
-		_, _ = c.gc.Discard(n) // n > 0: gnet discards everything for n <= 0
+		n += k
+		c.charge(k, ev.Kind != codec.KindNone)
+		c.midMessage(ev.Kind)
 	}
-	if c.state != stateClosed {
-		_, _ = c.gc.Discard(-1)
+	return n, stepMore
+}
+
+// midMessage notes whether the decoder is inside a data message after an
+// event (KindNone: part of one was consumed). Loop only.
+func (c *conn) midMessage(k codec.Kind) {
+	mid := c.flags.Load()&flagMidMessage != 0
+	switch {
+	case k == codec.KindNone && !mid:
+		c.flags.Or(flagMidMessage)
+	case (k == codec.KindText || k == codec.KindBinary) && mid:
+		c.flags.And(^flagMidMessage)
 	}
 }
 
@@ -112,6 +169,7 @@ func (c *conn) onFrame(ev *codec.Event) {
 	case codec.KindPing:
 		if c.state == stateWS {
 			c.writeNow(c.l.frame(ws.OpPong, ev.Payload))
+			c.checkOutbound() // pongs count toward the cap
 		}
 	case codec.KindClose:
 		c.onClose(ev)
