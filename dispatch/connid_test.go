@@ -22,6 +22,8 @@ func (t *countT) SendPrepared(*codec.Prepared) { t.frames++ }
 func (t *countT) SendOnLoop(*codec.Prepared)   { t.frames++ }
 func (t *countT) Close(ws.StatusCode, string)  { t.closes++ }
 func (t *countT) Run(fn func())                { fn() }
+func (t *countT) Backlogged() bool             { return false }
+func (t *countT) Hold()                        {}
 
 // targetCtl is a controller with an event method and an Unknown handler, so
 // remote events reach both.
