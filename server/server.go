@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -612,44 +611,3 @@ func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug(fmt.Sprintf(f, a...))
 func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf(f, a...)) }
 func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...)) }
 func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...)) }
-
-// heapStats is the body of /debug/heap.
-func heapStats() []byte {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	b, _ := json.Marshal(map[string]uint64{
-		"heap_inuse": m.HeapInuse, "heap_alloc": m.HeapAlloc, "num_gc": uint64(m.NumGC),
-		"goroutines": uint64(runtime.NumGoroutine()), "sys": m.Sys,
-	})
-	return b
-}
-
-// DebugHeap is an HTTP handler answering runtime memory figures as JSON.
-func DebugHeap(*dispatch.Request, []byte) Response {
-	return Response{ContentType: "application/json", Body: heapStats()}
-}
-
-// DebugStats is an HTTP handler answering the server's and its hub's
-// counters as JSON (snake_case names), for dashboards and benchmarks.
-func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
-	st, h := &s.stats, s.hub.Stats()
-	b, _ := json.Marshal(map[string]int64{
-		"accepted": st.Accepted.Load(), "upgrades": st.Upgrades.Load(), "refused": st.Refused.Load(),
-		"protocol_errors": st.ProtocolErrors.Load(), "slow_consumers": st.SlowConsumers.Load(),
-		"handshake_timeouts": st.HandshakeTimeouts.Load(), "idle_timeouts": st.IdleTimeouts.Load(),
-		"panics": st.Panics.Load() + h.Panics.Load(), "messages_in": s.MessagesIn(),
-		"delivered": h.Delivered.Load(), "dropped": h.Dropped.Load(), "bad_events": h.BadEvents.Load(),
-		"bad_args": h.BadArgs.Load(), "unknown_events": h.UnknownEvents.Load(),
-		"unicast_failed": h.UnicastFailed.Load(), "publish_errors": h.PublishErrors.Load(),
-		"remote_in": h.RemoteIn.Load(), "bad_envelopes": h.BadEnvelopes.Load(),
-		"cluster_envelopes": h.ClusterEnvelopes.Load(), "cluster_messages": h.ClusterMessages.Load(),
-		"cluster_round_trips": h.ClusterRoundTrips.Load(),
-		"accept_errors":       st.AcceptErrors.Load(), "shed": st.Shed.Load(), "accept_waits": st.AcceptWaits.Load(),
-		"message_timeouts": st.MessageTimeouts.Load(), "partial_bytes": st.PartialBytes.Load(),
-		"partial_overflows": st.PartialOverflows.Load(), "static_waits": st.StaticWaits.Load(),
-		"static_held_max": st.StaticHeldMax.Load(),
-		"read_pauses":     st.ReadPauses.Load(), "throttled": st.Throttled.Load(), "held": st.Held.Load(),
-		"inbound_overflows": st.InboundOverflows.Load(),
-	})
-	return Response{ContentType: "application/json", Body: b}
-}
