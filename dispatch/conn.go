@@ -13,7 +13,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 )
 
 // Conn is dispatch's record of one websocket connection. The server drives

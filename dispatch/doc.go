@@ -19,7 +19,7 @@
 // MessageHandler, Closer, ShutdownHandler, UnicastFailer, UnknownHandler).
 // Every other exported method of the controller's pointer type is an event,
 // found once per type when the route is added: event "say" or "Say" calls Say
-// with its arguments decoded from JSON (see package internal/event for the
+// with its arguments decoded from JSON (see package codec/event for the
 // wire format).
 //
 // Who may call an event: server-side deliveries (Multicast, Broadcast,

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 	"github.com/plezigo/plezi/internal/lograte"
 )
 

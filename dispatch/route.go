@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 )
 
 // Factory makes one controller per connection.
