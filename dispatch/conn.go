@@ -297,7 +297,7 @@ func (c *Conn) send(op ws.OpCode, b []byte) error {
 }
 
 func (c *Conn) emit(name string, args []any) error {
-	b, err := event.AppendEvent(nil, name, args...)
+	b, err := event.AppendPush(nil, name, args...)
 	if err != nil {
 		return err
 	}
