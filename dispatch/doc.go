@@ -19,8 +19,10 @@
 // MessageHandler, Closer, ShutdownHandler, UnicastFailer, UnknownHandler).
 // Every other exported method of the controller's pointer type is an event,
 // found once per type when the route is added: event "say" or "Say" calls Say
-// with its arguments decoded from JSON (see package codec/event for the
-// wire format).
+// with its arguments decoded from JSON. The wire protocol (client messages,
+// acks, errors, pushes, notifications, resume) and the binding rules are
+// documented once, in package github.com/plezigo/plezi/codec/event; a lone
+// RawArgs (event.Raw) parameter gets the arguments undecoded.
 //
 // Who may call an event: server-side deliveries (Multicast, Broadcast,
 // Unicast, Notify) reach every event method. A client reaches only the

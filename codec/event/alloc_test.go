@@ -24,6 +24,7 @@ func TestZeroAllocs(t *testing.T) {
 		{"Lookup", func() { _ = ctlTable.Lookup(msg[10:14]) }},
 		{"Has", func() { _ = ctlTable.Has("chat_message") }},
 		{"AppendPush", func() { buf, _ = AppendPush(buf[:0], "said", args...) }},
+		{"AppendPushArgs", func() { buf = AppendPushArgs(buf[:0], "said", rawArgs) }},
 		{"AppendArgs", func() { buf, _ = AppendArgs(buf[:0], args...) }},
 		{"AppendNotification", func() { buf = AppendNotification(buf[:0], "said", "user-1", 99, rawArgs) }},
 		{"AppendAck", func() { buf, _ = AppendAck(buf[:0], eid, data, true) }},

@@ -33,6 +33,10 @@ func TestAppendExact(t *testing.T) {
 		{"event sonic", func(d []byte) ([]byte, error) {
 			return AppendPush(d, "m", map[string]int{"b": 2, "a": 1}, pt{7}, []string{"x"}, int8(-8), uint16(16), color("red"))
 		}, `{"event":"m","args":[{"a":1,"b":2},{"x":7},["x"],-8,16,"red"]}`, nil},
+		{"push args", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "said", []byte(`["bob",1]`)), nil }, `{"event":"said","args":["bob",1]}`, nil},
+		{"push args empty", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "ping", []byte(`[]`)), nil }, `{"event":"ping"}`, nil},
+		{"push args nil", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "ping", nil), nil }, `{"event":"ping"}`, nil},
+		{"push args name escaped", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "\xff\u2028\"", nil), nil }, `{"event":"\ufffd\u2028\""}`, nil},
 		{"event NaN", func(d []byte) ([]byte, error) { return AppendPush(d, "n", math.NaN()) }, ``, ErrUnsupportedValue},
 		{"event Inf", func(d []byte) ([]byte, error) { return AppendPush(d, "n", float32(math.Inf(1))) }, ``, ErrUnsupportedValue},
 		{"event chan", func(d []byte) ([]byte, error) { return AppendPush(d, "n", make(chan int)) }, ``, ErrUnsupportedValue},
