@@ -350,9 +350,6 @@ type NotifyResult struct {
 // stored or sent, counted); an argument that does not encode; the store's
 // failure. Concurrency-safe, like Notify.
 func (h *Hub) NotifyErr(identity, name string, args ...any) (res NotifyResult, err error) {
-	if h.ids == nil {
-		return res, ErrNotRegistered
-	}
 	a, err := event.AppendArgs(nil, args...)
 	if err != nil {
 		return res, fmt.Errorf("dispatch: notify %q: %w", name, err)
@@ -396,9 +393,6 @@ func (h *Hub) deliverNote(id, identity string, n Note) {
 
 // Registered reports whether identity is registered and alive.
 func (h *Hub) Registered(identity string) bool {
-	if h.ids == nil {
-		return false
-	}
 	ok, err := h.ids.Registered(identity)
 	return ok && err == nil
 }

@@ -24,7 +24,7 @@ type HubConfig struct {
 	Loops      int          // number of event loops (≥ 1)
 	Runner     Loops        // runs fan-out tasks on loops; required before Open
 	Broker     Broker       // nil: single node, no cluster traffic
-	Identities Identities   // required for RegisterAs/Notify
+	Identities Identities   // nil: a MemoryIdentities of this hub alone
 	Workers    int          // worker shards; 0 → 4 × GOMAXPROCS (at least 8)
 	Logger     *slog.Logger // nil → slog.Default()
 	Secret     []byte       // signs cluster envelopes (HMAC-SHA256) when set
@@ -110,12 +110,14 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Identities == nil {
+		cfg.Identities = NewMemoryIdentities()
+	}
 	h := &Hub{
 		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
 		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},
 		out: make(chan outEnvelope, 4096), stop: make(chan struct{}), refBase: randomHex(4),
 	}
-	h.router.hub = h
 	for i := 0; i < cfg.Loops; i++ {
 		h.sets = append(h.sets, newLoopSet())
 	}
@@ -142,11 +144,6 @@ func (h *Hub) Node() string { return h.node }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() *Stats { return &h.stats }
-
-// SetCluster replaces the broker and identity store. Call before Start.
-func (h *Hub) SetCluster(b Broker, ids Identities) {
-	h.broker, h.ids = b, ids
-}
 
 // SetRunner sets the loop runner (the server does this before serving).
 func (h *Hub) SetRunner(l Loops) { h.loops = l }
@@ -316,9 +313,10 @@ func (h *Hub) Open(c *Conn, t Transport, route *Route, ctrl Controller, req *Req
 	ls.mu.Unlock()
 }
 
-// NewController makes a controller for route with its request, for
-// PreConnect before the connection exists.
-func (h *Hub) NewController(route *Route, req *Request) Controller {
+// NewController makes a controller for route (its factory's), for
+// PreConnect before the connection exists. Concurrency-safe as far as the
+// factory is.
+func (h *Hub) NewController(route *Route) Controller {
 	return route.factory()
 }
 

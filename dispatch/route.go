@@ -162,7 +162,6 @@ func (r *Route) match(path string, params Params) (Params, bool) {
 // Add is not safe for concurrent use with Match: add routes before serving.
 type Router struct {
 	routes []*Route
-	hub    *Hub
 }
 
 // Match finds the route for path and returns it with its parameters.
