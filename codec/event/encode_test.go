@@ -138,7 +138,7 @@ func TestAppendSonicUTF8(t *testing.T) {
 	}
 }
 
-func TestAppendEventRoundTrip(t *testing.T) {
+func TestAppendPushRoundTrip(t *testing.T) {
 	t.Parallel()
 	out, err := AppendPush(nil, "mixed", "bob\n", 3, person{Name: "p"}, Raw(`[true]`))
 	if err != nil {
