@@ -67,6 +67,8 @@
 //
 // Package dispatch does no I/O itself: the server implements Transport for
 // each connection and runs fan-out tasks on its loops; a Broker (package
-// cluster) carries envelopes to other nodes and an Identities store keeps
-// identity registrations and mailboxes.
+// cluster, built from a URL by cluster.FromURL) carries envelopes to other
+// nodes and an Identities store keeps identity registrations and
+// mailboxes. A hub with neither is one node on its own: deliveries stay
+// local and identities live in its own MemoryIdentities.
 package dispatch
