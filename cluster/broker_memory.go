@@ -19,32 +19,24 @@ var (
 	_ dispatch.NodeRegistry      = (*Memory)(nil)
 )
 
-// Memory is an in-process Broker and Identities store. Safe for concurrent
-// use. Publish calls subscribers synchronously on the caller's goroutine.
+// Memory is an in-process Broker and Identities store: several hubs (the
+// servers of one process) sharing one Memory behave as the nodes of one
+// cluster. Safe for concurrent use. Publish calls subscribers
+// synchronously on the caller's goroutine. The identity half, with its
+// bounds (MaxMail, MaxMailBytes, MaxNoteBytes, MaxNodeMailBytes,
+// MaxIdentities; set them before the first Register), is the embedded
+// dispatch.MemoryIdentities: the store a hub without Identities makes
+// for itself.
 type Memory struct {
-	mu     sync.RWMutex
-	subs   map[string]map[*memSub]struct{} // guarded by mu
-	psubs  map[*memSub]struct{}            // guarded by mu
-	nextID uint64                          // guarded by mu
+	*dispatch.MemoryIdentities
 
-	// Mailbox and identity bounds. Zero values get the defaults; set them
-	// before the first Register. A note that does not fit its mailbox drops
-	// the oldest ones; one over MaxNoteBytes, or past MaxNodeMailBytes, is
-	// refused (dispatch.ErrNoteTooLarge, dispatch.ErrMailFull), and so is a
-	// new identity past MaxIdentities (dispatch.ErrTooManyIdentities).
-	MaxMail          int   // notes per mailbox; 0 → DefaultMaxMail (256)
-	MaxMailBytes     int   // note bytes per mailbox; 0 → DefaultMaxMailBytes (1 MiB)
-	MaxNoteBytes     int   // bytes of one note; 0 → MaxMailBytes, never above it
-	MaxNodeMailBytes int64 // note bytes in all mailboxes; 0 → DefaultMaxNodeMailBytes (256 MiB)
-	MaxIdentities    int   // identities held; 0 → DefaultMaxIdentities (1,048,576)
+	mu    sync.RWMutex
+	subs  map[string]map[*memSub]struct{} // guarded by mu
+	psubs map[*memSub]struct{}            // guarded by mu
 
-	idMu      sync.Mutex
-	ids       map[string]*identity // guarded by idMu
-	ops       int                  // guarded by idMu; sweeps expired identities every 1024 ops
-	mailBytes int64                // note bytes in ids' mailboxes; guarded by idMu
-	fullSweep time.Time            // last sweep made because a bound was reached; guarded by idMu
-	now       func() time.Time
-	nodes     map[string]time.Time // node → announcement expiry; guarded by idMu
+	nodeMu sync.Mutex
+	nodes  map[string]time.Time // node → announcement expiry; guarded by nodeMu
+	now    func() time.Time     // guarded by nodeMu
 
 	panicLog lograte.Limiter
 	Panics   atomic.Int64 // subscriber panics Publish recovered (the message is lost to that subscriber only)
@@ -59,12 +51,25 @@ type memSub struct {
 // NewMemory returns an empty in-memory broker and identity store.
 func NewMemory() *Memory {
 	return &Memory{
-		subs:  map[string]map[*memSub]struct{}{},
-		psubs: map[*memSub]struct{}{},
-		ids:   map[string]*identity{},
-		nodes: map[string]time.Time{},
-		now:   time.Now,
+		MemoryIdentities: dispatch.NewMemoryIdentities(),
+		subs:             map[string]map[*memSub]struct{}{},
+		psubs:            map[*memSub]struct{}{},
+		nodes:            map[string]time.Time{},
+		now:              time.Now,
 	}
+}
+
+// Close does nothing and returns nil: a Memory holds no connection. It
+// makes Memory a Backend, like Redis. Concurrency-safe.
+func (m *Memory) Close() error { return nil }
+
+// SetClock replaces the clock of identity lifetimes and node announcements
+// (tests). Concurrency-safe.
+func (m *Memory) SetClock(now func() time.Time) {
+	m.MemoryIdentities.SetClock(now)
+	m.nodeMu.Lock()
+	m.now = now
+	m.nodeMu.Unlock()
 }
 
 // Publish calls every subscriber of topic with data.
@@ -153,8 +158,8 @@ func (m *Memory) PSubscribe(pattern string, fn func(topic string, data []byte)) 
 
 // Announce marks node alive for ttl; ttl 0 retires it.
 func (m *Memory) Announce(node string, ttl time.Duration) error {
-	m.idMu.Lock()
-	defer m.idMu.Unlock()
+	m.nodeMu.Lock()
+	defer m.nodeMu.Unlock()
 	if ttl <= 0 {
 		delete(m.nodes, node)
 		return nil
@@ -165,8 +170,8 @@ func (m *Memory) Announce(node string, ttl time.Duration) error {
 
 // Alive reports whether node's announcement has not expired.
 func (m *Memory) Alive(node string) (bool, error) {
-	m.idMu.Lock()
-	defer m.idMu.Unlock()
+	m.nodeMu.Lock()
+	defer m.nodeMu.Unlock()
 	exp, ok := m.nodes[node]
 	return ok && m.now().Before(exp), nil
 }

@@ -41,12 +41,7 @@ func TestClusterNodesInOrder(t *testing.T) {
 	a, _ := startOn(t, url, prefix)
 	z, _ := startOn(t, url, prefix)
 	cz, idz := dialPeer(t, z, "?user=zoe")
-	deadline := time.Now().Add(10 * time.Second)
-	for !a.Unicast(idz, "ping") || readOrEmpty(cz) != `{"event":"ping"}` {
-		if time.Now().After(deadline) {
-			t.Fatal("unicast never crossed nodes")
-		}
-	}
+	retryUntil(t, cz, `{"event":"ping"}`, "a unicast across nodes", func() { a.Unicast(idz, "ping") })
 	const n = 1000
 	for i := range n {
 		if !a.Unicast(idz, "n", i) {
@@ -54,7 +49,7 @@ func TestClusterNodesInOrder(t *testing.T) {
 		}
 	}
 	for i := range n {
-		if m, want := readMsg(t, cz), fmt.Sprintf(`{"event":"n","args":[%d]}`, i); m != want {
+		if m, want := readPast(t, cz, `{"event":"ping"}`), fmt.Sprintf(`{"event":"n","args":[%d]}`, i); m != want {
 			t.Fatalf("unicast %d: got %s, want %s", i, m, want)
 		}
 	}
@@ -73,7 +68,7 @@ func TestClusterNodesInOrder(t *testing.T) {
 			t.Fatalf("note %d: got %s, want _NID_ %d", i, raw, i+1)
 		}
 	}
-	if s := readOrEmpty(cz); s != "" {
+	if s, ok := cz.next(100 * time.Millisecond); ok {
 		t.Fatalf("after the notes: %s", s)
 	}
 }

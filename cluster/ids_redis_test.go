@@ -52,7 +52,7 @@ func TestCraftedIDAcrossNodes(t *testing.T) {
 
 	send := func(v string) {
 		t.Helper()
-		if err := c1.WriteMessage(1, []byte(`{"event":"ucast","_EID_":1,"args":["`+v+`"]}`)); err != nil {
+		if err := c1.c.WriteMessage(1, []byte(`{"event":"ucast","_EID_":1,"args":["`+v+`"]}`)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,12 +2,13 @@ package cluster
 
 import "github.com/plezigo/plezi/dispatch"
 
-// Default mailbox and identity bounds of Memory and RedisConfig.
+// Default mailbox and identity bounds of Memory (its embedded
+// dispatch.MemoryIdentities) and RedisConfig.
 const (
-	DefaultMaxMail          = 256       // notes per mailbox
-	DefaultMaxMailBytes     = 1 << 20   // note bytes per mailbox
-	DefaultMaxNodeMailBytes = 256 << 20 // note bytes in all of a Memory's mailboxes
-	DefaultMaxIdentities    = 1 << 20   // identities a Memory holds
+	DefaultMaxMail          = dispatch.DefaultMaxMail          // notes per mailbox
+	DefaultMaxMailBytes     = dispatch.DefaultMaxMailBytes     // note bytes per mailbox
+	DefaultMaxNodeMailBytes = dispatch.DefaultMaxNodeMailBytes // note bytes in all of a Memory's mailboxes
+	DefaultMaxIdentities    = dispatch.DefaultMaxIdentities    // identities a Memory holds
 )
 
 // orDefault returns v, or def when v is not positive.

@@ -78,29 +78,107 @@ func runNode(t *testing.T, cfg server.Config) (*server.Server, func() error) {
 	return srv, func() error { cancel(); return <-done }
 }
 
-func dialPeer(t *testing.T, srv *server.Server, query string) (*websocket.Conn, string) {
+// peerConn is a gorilla client whose messages a reader goroutine hands
+// over: a wait that times out leaves the connection readable (gorilla
+// fails every read after one has passed its deadline), so retry loops can
+// wait in short steps on one connection.
+type peerConn struct {
+	c    *websocket.Conn
+	in   chan string   // messages in order; closed when the connection ends
+	quit chan struct{} // closed by cleanup: the reader stops handing over
+	done chan struct{} // closed when the reader has returned
+}
+
+func dialPeer(t *testing.T, srv *server.Server, query string) (*peerConn, string) {
 	t.Helper()
 	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr()+"/peer"+query, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	msg := readMsg(t, c)
+	p := &peerConn{c: c, in: make(chan string, 16), quit: make(chan struct{}), done: make(chan struct{})}
+	go p.reader()
+	t.Cleanup(func() {
+		close(p.quit)
+		_ = c.Close()
+		<-p.done
+	})
+	msg := readMsg(t, p)
 	const pre = `{"event":"id","args":["`
 	if !strings.HasPrefix(msg, pre) {
 		t.Fatalf("first message %q", msg)
 	}
-	return c, strings.TrimSuffix(strings.TrimPrefix(msg, pre), `"]}`)
+	return p, strings.TrimSuffix(strings.TrimPrefix(msg, pre), `"]}`)
 }
 
-func readMsg(t *testing.T, c *websocket.Conn) string {
-	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, m, err := c.ReadMessage()
-	if err != nil {
-		t.Fatalf("read: %v", err)
+func (p *peerConn) reader() {
+	defer close(p.done)
+	defer close(p.in)
+	for {
+		_, m, err := p.c.ReadMessage()
+		if err != nil {
+			return
+		}
+		select {
+		case p.in <- string(m):
+		case <-p.quit:
+			return
+		}
 	}
-	return string(m)
+}
+
+// next returns the next message, or false when none came within d or the
+// connection ended.
+func (p *peerConn) next(d time.Duration) (string, bool) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case m, ok := <-p.in:
+		return m, ok
+	case <-timer.C:
+		return "", false
+	}
+}
+
+// readMsg returns the next message, which must come within 5 s.
+func readMsg(t *testing.T, p *peerConn) string {
+	t.Helper()
+	m, ok := p.next(5 * time.Second)
+	if !ok {
+		t.Fatal("no message within 5 s (or the connection ended)")
+	}
+	return m
+}
+
+// readPast returns the next message other than skip: what a retry loop
+// sent more than once may still be arriving.
+func readPast(t *testing.T, p *peerConn, skip string) string {
+	t.Helper()
+	for {
+		if m := readMsg(t, p); m != skip {
+			return m
+		}
+	}
+}
+
+// retryUntil calls send, then waits up to 100 ms for p's next message, until
+// that message is want; it fails after 5 s or on another message. It
+// returns how many times it sent. What it sent more than once may still
+// arrive afterwards (readPast skips it).
+func retryUntil(t *testing.T, p *peerConn, want, what string, send func()) int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for n := 1; ; n++ {
+		send()
+		if m, ok := p.next(100 * time.Millisecond); ok {
+			if m != want {
+				t.Fatalf("%s: got %s, want %s", what, m, want)
+			}
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never arrived", what)
+		}
+	}
 }
 
 // TestTwoNodesOverRedis runs two servers sharing a real Redis and checks
@@ -115,26 +193,12 @@ func TestTwoNodesOverRedis(t *testing.T) {
 		t.Fatalf("id %q does not name node %q", idz, z.Hub().Node())
 	}
 	// Subscriptions reach Redis asynchronously: repeat until one lands.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		a.Multicast("hello", "from-a")
-		_ = cz.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		if _, m, err := cz.ReadMessage(); err == nil {
-			if string(m) != `{"event":"hello","args":["from-a"]}` {
-				t.Fatalf("multicast: %s", m)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("multicast never crossed nodes")
-		}
-		cz.Close()
-		cz, _ = dialPeer(t, z, "?user=zed")
-	}
+	const hello = `{"event":"hello","args":["from-a"]}`
+	retryUntil(t, cz, hello, "multicast across nodes", func() { a.Multicast("hello", "from-a") })
 	if !a.Unicast(idz, "direct", 1) {
 		t.Fatal("unicast to a remote id returned false")
 	}
-	if m := readMsg(t, cz); m != `{"event":"direct","args":[1]}` {
+	if m := readPast(t, cz, hello); m != `{"event":"direct","args":[1]}` {
 		t.Fatalf("unicast: %s", m)
 	}
 	dispatch.Broadcast[*Peer](a.Hub(), "typed", "x")
@@ -147,20 +211,7 @@ func TestTwoNodesOverRedis(t *testing.T) {
 	if m := readMsg(t, cz); !strings.Contains(m, `"_NID_":`) || !strings.Contains(m, `"note"`) {
 		t.Fatalf("notify: %s", m)
 	}
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		a.Publish("news", "extra")
-		_ = cz.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		if _, m, err := cz.ReadMessage(); err == nil {
-			if string(m) != "extra" {
-				t.Fatalf("publish: %s", m)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("publish never crossed nodes")
-		}
-	}
+	retryUntil(t, cz, "extra", "publish across nodes", func() { a.Publish("news", "extra") })
 }
 
 // TestClusterSecret: envelopes signed with another secret are dropped and
@@ -172,42 +223,41 @@ func TestClusterSecret(t *testing.T) {
 	a, w, z := startSigned(t, prefix, "one"), startSigned(t, prefix, "one"), startSigned(t, prefix, "two")
 	cw, _ := dialPeer(t, w, "")
 	cz, _ := dialPeer(t, z, "")
+	retryUntil(t, cw, `{"event":"signed"}`, "signed multicast", func() { a.Multicast("signed") })
+	// Each wait for cz to stay silent paces the next multicast.
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		a.Multicast("signed")
-		_ = cw.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		if _, m, err := cw.ReadMessage(); err == nil {
-			if string(m) != `{"event":"signed"}` {
-				t.Fatalf("got %s", m)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("signed multicast never arrived")
-		}
-	}
 	for z.Hub().Stats().BadEnvelopes.Load() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the node with another secret never rejected an envelope")
 		}
 		a.Multicast("signed")
-		time.Sleep(10 * time.Millisecond)
+		if m, ok := cz.next(10 * time.Millisecond); ok {
+			t.Fatalf("node with another secret delivered %s", m)
+		}
 	}
-	_ = cz.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, m, err := cz.ReadMessage(); err == nil {
+	if m, ok := cz.next(50 * time.Millisecond); ok {
 		t.Fatalf("node with another secret delivered %s", m)
 	}
 }
 
-// TestRedisURLConfig: Config.RedisURL (PL_REDIS_URL in cmd/plezi) makes the
-// server connect to Redis by itself, report healthy, and hear other nodes.
-func TestRedisURLConfig(t *testing.T) {
+// TestFromURLNodes: two servers whose brokers cluster.FromURL built from
+// one Redis URL (PL_REDIS_URL in cmd/plezi, and the README's embedding
+// example) report healthy and hear each other.
+func TestFromURLNodes(t *testing.T) {
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	prefix := func(c *cluster.RedisConfig) { c.Prefix = "plezitest-" + hex.EncodeToString(r[:]) } // alone on the shared Redis
 	start := func() *server.Server {
-		srv, stop := runNode(t, server.Config{RedisURL: "redis://127.0.0.1:6379/0"})
+		b, err := cluster.FromURL("redis://127.0.0.1:6379/0", prefix)
+		if err != nil {
+			t.Fatalf("Redis at 127.0.0.1:6379 (scripts/test.sh starts it): %v", err)
+		}
+		srv, stop := runNode(t, server.Config{Broker: b})
 		t.Cleanup(func() {
 			if err := stop(); err != nil {
 				t.Errorf("run: %v", err)
 			}
+			_ = b.Close()
 		})
 		return srv
 	}
@@ -216,34 +266,11 @@ func TestRedisURLConfig(t *testing.T) {
 		t.Fatal("node with Redis not healthy")
 	}
 	cz, idz := dialPeer(t, z, "")
-	deadline := time.Now().Add(5 * time.Second)
-	for !a.Unicast(idz, "ping") || readOrEmpty(cz) != `{"event":"ping"}` {
-		if time.Now().After(deadline) {
-			t.Fatal("unicast through RedisURL never arrived")
+	retryUntil(t, cz, `{"event":"ping"}`, "unicast through FromURL's broker", func() {
+		if !a.Unicast(idz, "ping") {
+			t.Fatal("unicast refused")
 		}
-	}
-}
-
-func readOrEmpty(c *websocket.Conn) string {
-	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-	_, m, err := c.ReadMessage()
-	if err != nil {
-		return ""
-	}
-	return string(m)
-}
-
-// TestRedisURLUnreachable: a server pointed at a Redis that does not answer
-// fails to start with an error, rather than serving deaf.
-func TestRedisURLUnreachable(t *testing.T) {
-	srv := server.New(server.Config{
-		Addr: "127.0.0.1:0", RedisURL: "redis://127.0.0.1:1/0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	err := srv.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "redis") {
-		t.Fatalf("Run = %v, want a redis error", err)
-	}
 }
 
 // TestUnicastToDeadNode: once a node has stopped (its liveness key is gone),
@@ -270,7 +297,7 @@ func TestUnicastToDeadNode(t *testing.T) {
 		t.Fatal("a stopped node is still alive")
 	}
 	ca, _ := dialPeer(t, a, "")
-	_ = ca.WriteMessage(websocket.TextMessage, []byte(`{"event":"ucast","args":["`+idz+`"]}`))
+	_ = ca.c.WriteMessage(websocket.TextMessage, []byte(`{"event":"ucast","args":["`+idz+`"]}`))
 	if m := readMsg(t, ca); m != `{"event":"ufail","args":["`+idz+`","x"]}` {
 		t.Fatalf("got %s, want ufail", m)
 	}
@@ -288,12 +315,12 @@ func TestUnicastBurstBatched(t *testing.T) {
 			a, z := startSigned(t, prefix, secret), startSigned(t, prefix, secret)
 			cz, idz := dialPeer(t, z, "")
 			deadline := time.Now().Add(5 * time.Second)
-			pings := int64(0)
-			for pings++; !a.Unicast(idz, "ping") || readOrEmpty(cz) != `{"event":"ping"}`; pings++ {
-				if time.Now().After(deadline) {
-					t.Fatal("unicast never crossed nodes")
+			const ping = `{"event":"ping"}`
+			pings := int64(retryUntil(t, cz, ping, "unicast across nodes", func() {
+				if !a.Unicast(idz, "ping") {
+					t.Fatal("unicast refused")
 				}
-			}
+			}))
 			// The publisher counts a round once Redis has answered, which
 			// may be after the ping was delivered: wait for the count.
 			st := a.Hub().Stats()
@@ -311,7 +338,7 @@ func TestUnicastBurstBatched(t *testing.T) {
 				}
 			}
 			for i := range n {
-				if m, want := readMsg(t, cz), fmt.Sprintf(`{"event":"n","args":[%d]}`, i); m != want {
+				if m, want := readPast(t, cz, ping), fmt.Sprintf(`{"event":"n","args":[%d]}`, i); m != want {
 					t.Fatalf("message %d: %s, want %s", i, m, want)
 				}
 			}

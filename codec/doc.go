@@ -7,7 +7,8 @@
 // AppendUpgradeResponse), permessage-deflate negotiation (NegotiateDeflate,
 // RFC 7692), client frame decoding with every RFC 6455 check (Decoder) and
 // server frame encoding (AppendFrame, Encoder, and Prepared for fan-out:
-// encode once, write the same bytes to many connections).
+// encode once, write the same bytes to many connections). The JSON event
+// protocol carried in text messages is package codec/event.
 //
 // A connection's inbound path, in outline:
 //

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 )
 
 // Conn is dispatch's record of one websocket connection. The server drives
@@ -297,7 +297,7 @@ func (c *Conn) send(op ws.OpCode, b []byte) error {
 }
 
 func (c *Conn) emit(name string, args []any) error {
-	b, err := event.AppendEvent(nil, name, args...)
+	b, err := event.AppendPush(nil, name, args...)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,16 @@ func (u *Unk) Unknown(event string, args dispatch.RawArgs) {
 	_ = u.Emit("unknown", event, string(args))
 }
 
+// Taker has one event whose lone parameter is the raw JSON of its
+// arguments.
+type Taker struct{ dispatch.Socket }
+
+func (k *Taker) OnOpen() { _ = k.Emit("id", k.ID()) }
+func (k *Taker) Take(args dispatch.RawArgs) string {
+	_ = k.Emit("took", string(args))
+	return string(args)
+}
+
 // Echo is a raw route: every message goes back as it came.
 type Echo struct{ dispatch.Socket }
 
@@ -83,6 +93,7 @@ func routes(s *server.Server) {
 	must(s.Route("/peer-inline", func() dispatch.Controller { return new(Peer) }, dispatch.Inline(), dispatch.AllClientEvents()))
 	must(s.Route("/other", func() dispatch.Controller { return new(Other) }))
 	must(s.Route("/unk", func() dispatch.Controller { return new(Unk) }, dispatch.ClientEvents("known")))
+	must(s.Route("/take", func() dispatch.Controller { return new(Taker) }, dispatch.AllClientEvents()))
 	must(s.Route("/echo", func() dispatch.Controller { return new(Echo) }))
 	must(s.Route("/echo-inline", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
 }

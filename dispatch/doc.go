@@ -19,8 +19,10 @@
 // MessageHandler, Closer, ShutdownHandler, UnicastFailer, UnknownHandler).
 // Every other exported method of the controller's pointer type is an event,
 // found once per type when the route is added: event "say" or "Say" calls Say
-// with its arguments decoded from JSON (see package internal/event for the
-// wire format).
+// with its arguments decoded from JSON. The wire protocol (client messages,
+// acks, errors, pushes, notifications, resume) and the binding rules are
+// documented once, in package github.com/plezigo/plezi/codec/event; a lone
+// RawArgs (event.Raw) parameter gets the arguments undecoded.
 //
 // Who may call an event: server-side deliveries (Multicast, Broadcast,
 // Unicast, Notify) reach every event method. A client reaches only the
@@ -65,6 +67,8 @@
 //
 // Package dispatch does no I/O itself: the server implements Transport for
 // each connection and runs fan-out tasks on its loops; a Broker (package
-// cluster) carries envelopes to other nodes and an Identities store keeps
-// identity registrations and mailboxes.
+// cluster, built from a URL by cluster.FromURL) carries envelopes to other
+// nodes and an Identities store keeps identity registrations and
+// mailboxes. A hub with neither is one node on its own: deliveries stay
+// local and identities live in its own MemoryIdentities.
 package dispatch

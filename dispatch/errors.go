@@ -10,7 +10,6 @@ var (
 	ErrClosed        = errors.New("dispatch: connection closed")
 	ErrInvalidUTF8   = errors.New("dispatch: text is not valid UTF-8")
 	ErrNotController = errors.New("dispatch: factory must return a pointer to a struct embedding dispatch.Socket")
-	ErrNoTarget      = errors.New("dispatch: target is gone")
 	ErrBadID         = errors.New("dispatch: malformed connection id")
 	ErrNotRegistered = errors.New("dispatch: identity is not registered")
 	ErrBadEnvelope   = errors.New("dispatch: malformed envelope")

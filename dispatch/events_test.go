@@ -96,6 +96,33 @@ func TestUnknownHandler(t *testing.T) {
 	}
 }
 
+// TestRawArgsParam: a lone dispatch.RawArgs parameter gets the arguments'
+// raw JSON, untouched, however many there are: from a client (the "args"
+// array, else the whole object) and from a server-side delivery (the array
+// a remote node would see).
+func TestRawArgsParam(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, server.Config{}, routes)
+	c := dialPeer(t, s, "/take")
+	for i, tt := range []struct{ in, want string }{
+		{`{"event":"take","_EID_":1,"args":[1, "two",{"x":3}]}`, `[1, "two",{"x":3}]`},
+		{`{"event":"take","_EID_":2,"args":[]}`, `[]`},
+		{`{"event":"take","_EID_":3,"x":1}`, `{"event":"take","_EID_":3,"x":1}`},
+	} {
+		c.sendText(tt.in)
+		if m := c.expect("took"); m.arg(0) != tt.want {
+			t.Fatalf("%s: took %s, want %s", tt.in, m.raw, tt.want)
+		}
+		if m := c.expect("_ack_"); string(m.EID) != itoa(i+1) {
+			t.Fatalf("%s: got %s", tt.in, m.raw)
+		}
+	}
+	s.Hub().Multicast("take", 1, "two", 3)
+	if m := c.expect("took"); m.arg(0) != `[1,"two",3]` {
+		t.Fatalf("multicast: took %s", m.raw)
+	}
+}
+
 func TestNotJSON(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, server.Config{}, routes)

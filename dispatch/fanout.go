@@ -8,7 +8,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/plezigo/plezi/codec"
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 )
 
 type mode uint8
@@ -38,25 +38,28 @@ func (h *Hub) newDelivery(name string, local []any, args []byte, from *Conn) (*d
 	d := &delivery{name: name, local: local, args: args, exclude: from, origin: from}
 	types := h.typeList()
 	d.modes = make([]mode, len(types))
-	forward := false
+	forward, unknown := false, false
 	for i, t := range types {
 		switch {
 		case t.events.Has(name):
 			d.modes[i] = modeMethod
 		case t.unknown:
 			d.modes[i] = modeUnknown
+			unknown = true
 		default:
 			d.modes[i] = modeForward
 			forward = true
 		}
 	}
-	if forward || h.broker != nil || local == nil {
+	// The JSON args serve clients, other nodes and Unknown (RawArgs);
+	// local event methods take the Go values.
+	if forward || unknown || h.broker != nil || local == nil {
 		if err := d.encodeArgs(); err != nil {
 			return nil, err
 		}
 	}
 	if forward {
-		d.frame = codec.NewPrepared(ws.OpText, appendEventRaw(nil, name, d.args))
+		d.frame = codec.NewPrepared(ws.OpText, event.AppendPushArgs(nil, name, d.args))
 	}
 	return d, nil
 }
@@ -77,34 +80,6 @@ func (d *delivery) encodeArgs() error {
 	b, err := event.AppendArgs(nil, d.local...)
 	d.args = b
 	return err
-}
-
-// appendEventRaw appends {"event":name,"args":args} with args already JSON.
-func appendEventRaw(dst []byte, name string, args []byte) []byte {
-	dst = append(dst, `{"event":`...)
-	dst = appendJSONString(dst, name)
-	if len(args) > 2 {
-		dst = append(dst, `,"args":`...)
-		dst = append(dst, args...)
-	}
-	return append(dst, '}')
-}
-
-func appendJSONString(dst []byte, s string) []byte {
-	const hexd = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case b == '"' || b == '\\':
-			dst = append(dst, '\\', b)
-		case b < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hexd[b>>4], hexd[b&15])
-		default:
-			dst = append(dst, b)
-		}
-	}
-	return append(dst, '"')
 }
 
 // fanout hands each event loop with members one task that delivers d to all
@@ -253,7 +228,7 @@ func (h *Hub) publishEvent(from *Conn, channel, name string, args []any) error {
 	if err != nil {
 		return err
 	}
-	h.publish(from, channel, ws.OpText, appendEventRaw(nil, name, a))
+	h.publish(from, channel, ws.OpText, event.AppendPushArgs(nil, name, a))
 	return nil
 }
 
@@ -388,9 +363,6 @@ type NotifyResult struct {
 // stored or sent, counted); an argument that does not encode; the store's
 // failure. Concurrency-safe, like Notify.
 func (h *Hub) NotifyErr(identity, name string, args ...any) (res NotifyResult, err error) {
-	if h.ids == nil {
-		return res, ErrNotRegistered
-	}
 	a, err := event.AppendArgs(nil, args...)
 	if err != nil {
 		return res, fmt.Errorf("dispatch: notify %q: %w", name, err)
@@ -434,9 +406,6 @@ func (h *Hub) deliverNote(id, identity string, n Note) {
 
 // Registered reports whether identity is registered and alive.
 func (h *Hub) Registered(identity string) bool {
-	if h.ids == nil {
-		return false
-	}
 	ok, err := h.ids.Registered(identity)
 	return ok && err == nil
 }

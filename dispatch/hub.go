@@ -14,7 +14,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 	"github.com/plezigo/plezi/internal/lograte"
 )
 
@@ -24,7 +24,7 @@ type HubConfig struct {
 	Loops      int          // number of event loops (≥ 1)
 	Runner     Loops        // runs fan-out tasks on loops; required before Open
 	Broker     Broker       // nil: single node, no cluster traffic
-	Identities Identities   // required for RegisterAs/Notify
+	Identities Identities   // nil: a MemoryIdentities of this hub alone
 	Workers    int          // worker shards; 0 → 4 × GOMAXPROCS (at least 8)
 	Logger     *slog.Logger // nil → slog.Default()
 	Secret     []byte       // signs cluster envelopes (HMAC-SHA256) when set
@@ -123,12 +123,14 @@ func NewHub(cfg HubConfig) *Hub {
 		cfg.NoteWindow = 256
 	}
 	cfg.NoteWindow = (cfg.NoteWindow + 63) / 64 * 64
+	if cfg.Identities == nil {
+		cfg.Identities = NewMemoryIdentities()
+	}
 	h := &Hub{
 		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
 		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},
 		out: make(chan outEnvelope, 4096), stop: make(chan struct{}), refBase: randomHex(4),
 	}
-	h.router.hub = h
 	for i := 0; i < cfg.Loops; i++ {
 		h.sets = append(h.sets, newLoopSet())
 	}
@@ -155,11 +157,6 @@ func (h *Hub) Node() string { return h.node }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() *Stats { return &h.stats }
-
-// SetCluster replaces the broker and identity store. Call before Start.
-func (h *Hub) SetCluster(b Broker, ids Identities) {
-	h.broker, h.ids = b, ids
-}
 
 // SetRunner sets the loop runner (the server does this before serving).
 func (h *Hub) SetRunner(l Loops) { h.loops = l }
@@ -329,9 +326,10 @@ func (h *Hub) Open(c *Conn, t Transport, route *Route, ctrl Controller, req *Req
 	ls.mu.Unlock()
 }
 
-// NewController makes a controller for route with its request, for
-// PreConnect before the connection exists.
-func (h *Hub) NewController(route *Route, req *Request) Controller {
+// NewController makes a controller for route (its factory's), for
+// PreConnect before the connection exists. Concurrency-safe as far as the
+// factory is.
+func (h *Hub) NewController(route *Route) Controller {
 	return route.factory()
 }
 

@@ -169,3 +169,27 @@ func TestTwoIdentitiesOneConnection(t *testing.T) {
 	expectNotes(t, d, "gus", 2)
 	d.expect("_ack_")
 }
+
+// TestBareServerIdentities: a server with no Broker and no Identities (the
+// hub keeps its own in-process store) offers the whole identity API on its
+// one node, resume included.
+func TestBareServerIdentities(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, server.Config{}, routes)
+	c := dialPeer(t, s, "/peer")
+	c.ok(1, "reg", "dora", 2)
+	if !s.Hub().Registered("dora") || !s.Hub().Notify("dora", "alert", "n1") {
+		t.Fatal("RegisterAs or Notify failed on a bare server")
+	}
+	expectNotes(t, c, "dora", 1)
+	if !s.Hub().Notify("dora", "alert", "n2") {
+		t.Fatal("second Notify failed")
+	}
+	expectNotes(t, c, "dora", 2)
+	again := dialPeer(t, s, "/peer"+resumeQuery(map[string]uint64{"dora": 1}))
+	again.emit(1, "reg", "dora", 2)
+	expectNotes(t, again, "dora", 2) // the backlog after the resume point, then the ack
+	if m := again.expect("_ack_"); string(m.EID) != "1" {
+		t.Fatalf("got %s", m.raw)
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 )
 
 // Factory makes one controller per connection.
@@ -162,7 +162,6 @@ func (r *Route) match(path string, params Params) (Params, bool) {
 // Add is not safe for concurrent use with Match: add routes before serving.
 type Router struct {
 	routes []*Route
-	hub    *Hub
 }
 
 // Match finds the route for path and returns it with its parameters.

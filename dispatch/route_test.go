@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/server"
 )
 
 // Controllers with mistakes Route must refuse.
@@ -116,5 +119,36 @@ func TestRouteAccepts(t *testing.T) {
 		if err := routeErr(h, p, func() dispatch.Controller { return new(goodRoute) }, opts...); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
+	}
+}
+
+// TestProtocolsOption: a route's Protocols reach the handshake: the first
+// of the client's offers the route accepts is selected, and a route without
+// the option selects none.
+func TestProtocolsOption(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, server.Config{}, func(s *server.Server) {
+		must(s.Route("/sub", func() dispatch.Controller { return new(Echo) }, dispatch.Protocols("v2.plezi", "v1.plezi")))
+		must(s.Route("/plain", func() dispatch.Controller { return new(Echo) }))
+	})
+	for _, tt := range []struct {
+		path  string
+		offer []string
+		want  string
+	}{
+		{"/sub", []string{"other", "v1.plezi", "v2.plezi"}, "v1.plezi"},
+		{"/sub", []string{"other"}, ""},
+		{"/plain", []string{"v1.plezi"}, ""},
+	} {
+		d := websocket.Dialer{HandshakeTimeout: wait, Subprotocols: tt.offer}
+		c, resp, err := d.Dial("ws://"+s.Addr()+tt.path, nil)
+		if err != nil {
+			t.Fatalf("%s %v: %v", tt.path, tt.offer, err)
+		}
+		_ = resp.Body.Close()
+		if got := c.Subprotocol(); got != tt.want {
+			t.Errorf("%s offering %v: subprotocol %q, want %q", tt.path, tt.offer, got, tt.want)
+		}
+		_ = c.Close()
 	}
 }

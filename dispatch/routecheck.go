@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 )
 
 // lifecycle lists the optional callbacks: a method of one of these names

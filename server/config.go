@@ -77,9 +77,12 @@ type Config struct {
 	HandleSignals bool
 	ReusePort     bool   // SO_REUSEPORT, for several processes on one port
 	Node          string // node id; random by default
+	// Broker carries fan-out to the other nodes of a cluster; nil runs one
+	// node alone. cluster.FromURL builds one from a URL (PL_REDIS_URL in
+	// cmd/plezi): in process for "", Redis for redis://. The server never
+	// closes it: its owner does, after Run returns.
 	Broker        dispatch.Broker
-	Identities    dispatch.Identities // default: Broker if it is one, else in-memory
-	RedisURL      string              // with no Broker: share a Redis (or Redis Cluster) with other nodes
+	Identities    dispatch.Identities // default: Broker if it is one, else the hub's own in-process store
 	ClusterSecret string              // signs and checks cluster envelopes (HMAC-SHA256)
 	Logger        *slog.Logger
 }

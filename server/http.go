@@ -217,7 +217,7 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 	}
 	key = append([]byte(nil), key...)
 	req := dispatch.NewRequest(r, c.gc.RemoteAddr(), params)
-	ctrl := s.hub.NewController(route, req)
+	ctrl := s.hub.NewController(route)
 	if _, ok := ctrl.(dispatch.PreConnecter); ok && !route.Inline() {
 		c.state = statePending
 		s.hub.Go(uint64(c.gc.Fd()), func() {

@@ -19,7 +19,6 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 
-	"github.com/plezigo/plezi/cluster"
 	"github.com/plezigo/plezi/dispatch"
 	"github.com/plezigo/plezi/internal/jsclient"
 )
@@ -85,7 +84,6 @@ type Server struct {
 
 	maxOutbound int          // MaxOutbound, at least two maximal messages
 	bp          backpressure // read gating
-	closeBroker func() error // the broker New made, if any
 }
 
 // Errors of Route, Handle, StaticFS and Run.
@@ -102,8 +100,11 @@ var (
 	ErrBadHandler = errors.New("server: bad HTTP handler")
 )
 
-// New makes a server from cfg, filling in defaults. With RedisURL set and
-// no Broker, Run connects to Redis (see cluster.NewRedis) before serving.
+// New makes a server from cfg, filling in defaults. Its hub is built once,
+// with cfg's Broker and Identities (see Config): with neither, one node
+// runs on its own, everything in process. To share a Redis with other
+// nodes, build the broker with cluster.FromURL and set Config.Broker; the
+// caller owns it and closes it after Run returns.
 func New(cfg Config) *Server {
 	cfg.fill()
 	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}),
@@ -134,8 +135,8 @@ func secretOf(s string) []byte {
 	return []byte(s)
 }
 
-// identitiesOf picks the identity store: configured, the broker's, or a
-// new in-memory one.
+// identitiesOf picks the identity store: configured, else the broker's
+// when it is one, else nil (the hub then keeps its own, in process).
 func identitiesOf(cfg Config) dispatch.Identities {
 	if cfg.Identities != nil {
 		return cfg.Identities
@@ -143,23 +144,6 @@ func identitiesOf(cfg Config) dispatch.Identities {
 	if i, ok := cfg.Broker.(dispatch.Identities); ok {
 		return i
 	}
-	return cluster.NewMemory()
-}
-
-// connectRedis makes the Redis broker when RedisURL is set without Broker.
-func (s *Server) connectRedis() error {
-	if s.cfg.RedisURL == "" || s.cfg.Broker != nil {
-		return nil
-	}
-	r, err := cluster.NewRedis(cluster.RedisConfig{URL: s.cfg.RedisURL, Logger: s.log})
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	s.cfg.Broker, s.closeBroker = r, r.Close
-	if s.cfg.Identities == nil {
-		s.cfg.Identities = r
-	}
-	s.hub.SetCluster(r, s.cfg.Identities)
 	return nil
 }
 
@@ -307,12 +291,6 @@ func (s *Server) Run(ctx context.Context) error {
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
-	}
-	if err := s.connectRedis(); err != nil {
-		return err
-	}
-	if s.closeBroker != nil {
-		defer s.closeBroker()
 	}
 	defer s.setProcs()()
 	if err := s.hub.Start(ctx); err != nil {

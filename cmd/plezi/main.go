@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/plezigo/plezi/cluster"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -25,7 +26,8 @@ func main() {
 	}
 }
 
-// config is the server configuration o asks for.
+// config is the server configuration o asks for, without its broker:
+// run builds that from PL_REDIS_URL.
 func (o *options) config() server.Config {
 	level := slog.LevelInfo
 	if o.quiet {
@@ -36,8 +38,7 @@ func (o *options) config() server.Config {
 		HandshakeTimeout: o.handshakeTimeout, PingInterval: o.ping, IdleTimeout: o.idle,
 		ShutdownTimeout: o.shutdown, MaxOutbound: o.maxOutbound, MaxConnections: o.maxConns,
 		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs, HandleSignals: true,
-		RedisURL: o.redisURL, ClusterSecret: o.clusterSecret,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		ClusterSecret: o.clusterSecret, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 	for _, s := range strings.Split(o.origins, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -54,7 +55,14 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	srv := newApp(o.config())
+	cfg := o.config()
+	b, err := cluster.FromURL(o.redisURL, cluster.WithLogger(cfg.Logger)) // "" → in process
+	if err != nil {
+		return err
+	}
+	defer b.Close() // after Run returned: the server no longer uses it
+	cfg.Broker = b
+	srv := newApp(cfg)
 	if o.unicast {
 		mountUnicast(srv)
 	}

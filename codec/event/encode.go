@@ -10,10 +10,10 @@ import "strconv"
 // returned slice has dst's length; its spare capacity may hold partial
 // output.
 
-// AppendEvent appends {"event":name,"args":[args...]}, without "args"
+// AppendPush appends {"event":name,"args":[args...]}, without "args"
 // when there are none. See the Append rules above; errors are
 // ErrUnsupportedValue, ErrInvalidRaw or the encoder's.
-func AppendEvent(dst []byte, name string, args ...any) ([]byte, error) {
+func AppendPush(dst []byte, name string, args ...any) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, `{"event":`...)
 	dst = appendString(dst, name)
@@ -27,8 +27,24 @@ func AppendEvent(dst []byte, name string, args ...any) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
+// AppendPushArgs appends {"event":name,"args":args} with args a JSON array
+// as written by AppendArgs, copied as it is; nil, empty or "[]" leaves
+// "args" out, so the frame is the one AppendPush writes for the same
+// values. Package dispatch builds every fan-out frame with it: encode the
+// arguments once, send them to other nodes and to local clients. It cannot
+// fail; same rules as AppendPush.
+func AppendPushArgs(dst []byte, name string, args []byte) []byte {
+	dst = append(dst, `{"event":`...)
+	dst = appendString(dst, name)
+	if len(args) > 0 && string(args) != "[]" {
+		dst = append(dst, `,"args":`...)
+		dst = append(dst, args...)
+	}
+	return append(dst, '}')
+}
+
 // AppendArgs appends args as a JSON array: the form that ParseArgs and
-// AppendNotification take. Same rules and errors as AppendEvent.
+// AppendNotification take. Same rules and errors as AppendPush.
 func AppendArgs(dst []byte, args ...any) ([]byte, error) {
 	start := len(dst)
 	dst, err := appendArgs(dst, args)
@@ -55,7 +71,7 @@ func appendArgs(dst []byte, args []any) ([]byte, error) {
 // AppendNotification appends an identity notification:
 // {"event":name,"_NID_":nid,"_identity":identity,"args":args}. args is a
 // JSON array as written by AppendArgs, copied as it is; nil or empty
-// leaves "args" out. It cannot fail; same rules as AppendEvent.
+// leaves "args" out. It cannot fail; same rules as AppendPush.
 func AppendNotification(dst []byte, name, identity string, nid uint64, args []byte) []byte {
 	dst = append(dst, `{"event":`...)
 	dst = appendString(dst, name)
@@ -72,7 +88,7 @@ func AppendNotification(dst []byte, name, identity string, nid uint64, args []by
 
 // AppendAck appends {"event":"_ack_","_EID_":eid}, plus "data":data when
 // hasData. eid is a raw JSON value (Message.EID), copied as it is; nil
-// leaves "_EID_" out. Same rules and errors as AppendEvent.
+// leaves "_EID_" out. Same rules and errors as AppendPush.
 func AppendAck(dst []byte, eid []byte, data any, hasData bool) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, `{"event":"_ack_"`...)
@@ -89,7 +105,7 @@ func AppendAck(dst []byte, eid []byte, data any, hasData bool) ([]byte, error) {
 
 // AppendError appends {"event":"_err_","_EID_":eid,"status":status,
 // "error":text}. eid is as for AppendAck. It cannot fail; same rules as
-// AppendEvent.
+// AppendPush.
 func AppendError(dst []byte, eid []byte, status int, text string) []byte {
 	dst = append(dst, `{"event":"_err_"`...)
 	dst = appendEID(dst, eid)
@@ -102,7 +118,7 @@ func AppendError(dst []byte, eid []byte, status int, text string) []byte {
 
 // AppendErrorRef is AppendError with a correlation reference:
 // {"event":"_err_","_EID_":eid,"status":status,"error":text,"ref":ref}.
-// It cannot fail; same rules as AppendEvent.
+// It cannot fail; same rules as AppendPush.
 func AppendErrorRef(dst []byte, eid []byte, status int, text, ref string) []byte {
 	dst = AppendError(dst, eid, status, text)
 	dst = append(dst[:len(dst)-1], `,"ref":`...)

@@ -9,18 +9,25 @@ import "reflect"
 // the integer or float parameter), and otherwise goes through JSON, so
 // the method sees what a remote node's method would. A nil argument
 // leaves the zero value; fewer arguments than parameters leave zero
-// values; more is ErrTooManyArgs.
+// values; more is ErrTooManyArgs. A lone Raw or json.RawMessage parameter
+// gets the arguments as the JSON array a remote node's would (a copy).
 //
 // Assigned arguments are shared, not copied: maps, slices and pointers
 // given to several calls must be treated as read-only by the methods.
 // Same goroutine rule as Call.
 func (m *Method) CallValues(recv reflect.Value, args []any) (result any, hasResult bool, callErr error, decodeErr error) {
-	if len(args) > len(m.params) {
-		return nil, false, nil, ErrTooManyArgs
-	}
 	var st reflect.Value
 	if m.argsType != nil {
 		st = reflect.New(m.argsType).Elem()
+	}
+	if m.single == singleRaw && len(m.params) == 1 {
+		if err := fillRawValues(st.Field(0), args); err != nil {
+			return nil, false, nil, err
+		}
+		return m.invoke(recv, st)
+	}
+	if len(args) > len(m.params) {
+		return nil, false, nil, ErrTooManyArgs
 	}
 	for i, a := range args {
 		if err := assignArg(st.Field(i), a, m.kinds[i]); err != nil {
@@ -28,6 +35,17 @@ func (m *Method) CallValues(recv reflect.Value, args []any) (result any, hasResu
 		}
 	}
 	return m.invoke(recv, st)
+}
+
+// fillRawValues stores args, encoded as a JSON array, into the Raw or
+// json.RawMessage v.
+func fillRawValues(v reflect.Value, args []any) error {
+	raw, err := appendArgs(nil, args)
+	if err != nil {
+		return &ArgError{Index: 0, Type: v.Type(), Err: err}
+	}
+	v.SetBytes(raw)
+	return nil
 }
 
 // assignArg stores the Go value a into the settable v.

@@ -37,10 +37,12 @@ func TestCallValues(t *testing.T) {
 		{name: "struct", event: "profile", args: []any{*ann}, got: []any{*ann}, result: "Ann", hasRes: true},
 		{name: "map into struct", event: "profile", args: []any{map[string]any{"name": "Z"}}, got: []any{person{Name: "Z"}}, result: "Z", hasRes: true},
 		{name: "struct into pointer", event: "profile_ptr", args: []any{*ann}, got: []any{ann}, result: true, hasRes: true},
-		{name: "raw", event: "echo", args: []any{Raw(`[1]`)}, got: []any{`[1]`}, result: `[1]`, hasRes: true},
-		{name: "bytes into raw", event: "echo", args: []any{[]byte(`{}`)}, got: []any{`{}`}, result: `{}`, hasRes: true},
-		{name: "string into raw", event: "echo", args: []any{"x"}, got: []any{`"x"`}, result: `"x"`, hasRes: true},
-		{name: "struct into raw", event: "echo_msg", args: []any{person{Name: "n"}}, got: []any{`{"name":"n","age":0}`}, result: Raw(`{"name":"n","age":0}`), hasRes: true},
+		{name: "raw", event: "echo", args: []any{Raw(`[1]`)}, got: []any{`[[1]]`}, result: `[[1]]`, hasRes: true},
+		{name: "bytes into raw", event: "echo", args: []any{[]byte(`{}`)}, got: []any{`["e30="]`}, result: `["e30="]`, hasRes: true},
+		{name: "raw takes every arg", event: "echo", args: []any{"x", 1, nil}, got: []any{`["x",1,null]`}, result: `["x",1,null]`, hasRes: true},
+		{name: "raw no args", event: "echo", got: []any{`[]`}, result: `[]`, hasRes: true},
+		{name: "raw unencodable", event: "echo", args: []any{make(chan int)}, decErr: ErrUnsupportedValue},
+		{name: "struct into raw", event: "echo_msg", args: []any{person{Name: "n"}}, got: []any{`[{"name":"n","age":0}]`}, result: Raw(`[{"name":"n","age":0}]`), hasRes: true},
 		{name: "slice shared", event: "list", args: []any{shared}, got: []any{shared}, result: 1, hasRes: true},
 		{name: "any slice into strings", event: "list", args: []any{[]any{"a", "b"}}, got: []any{[]string{"a", "b"}}, result: 2, hasRes: true},
 		{name: "custom decoder", event: "level", args: []any{"high"}, got: []any{level(2)}, result: level(2), hasRes: true},
@@ -101,6 +103,9 @@ func TestCallValuesMatchesCall(t *testing.T) {
 		{"scalars", []any{"s", true, -1, int8(2), uint(3), uint16(4), 0.5, float32(0.25)}},
 		{"mixed", []any{"a", 1, &person{Name: "p"}, Raw(`{"k":[1,2]}`)}},
 		{"level", []any{"low"}},
+		{"echo", []any{"x", 1, Raw(`{"k":[1]}`)}},
+		{"echo", nil},
+		{"echo_msg", []any{[]byte("b"), person{Name: "p"}}},
 	}
 	for _, tt := range tests {
 		m := ctlTable.Lookup([]byte(tt.event))

@@ -21,23 +21,27 @@ func TestAppendExact(t *testing.T) {
 		want string
 		err  error
 	}{
-		{"event", func(d []byte) ([]byte, error) { return AppendEvent(d, "said", "bob", "hi") }, `{"event":"said","args":["bob","hi"]}`, nil},
-		{"event no args", func(d []byte) ([]byte, error) { return AppendEvent(d, "ping") }, `{"event":"ping"}`, nil},
-		{"event escaped name", func(d []byte) ([]byte, error) { return AppendEvent(d, "a\"b", nil) }, `{"event":"a\"b","args":[null]}`, nil},
+		{"event", func(d []byte) ([]byte, error) { return AppendPush(d, "said", "bob", "hi") }, `{"event":"said","args":["bob","hi"]}`, nil},
+		{"event no args", func(d []byte) ([]byte, error) { return AppendPush(d, "ping") }, `{"event":"ping"}`, nil},
+		{"event escaped name", func(d []byte) ([]byte, error) { return AppendPush(d, "a\"b", nil) }, `{"event":"a\"b","args":[null]}`, nil},
 		{"event scalars", func(d []byte) ([]byte, error) {
-			return AppendEvent(d, "s", true, false, -1, int64(-2), int32(3), uint(4), uint64(5), uint32(6), 1.5, float32(0.1))
+			return AppendPush(d, "s", true, false, -1, int64(-2), int32(3), uint(4), uint64(5), uint32(6), 1.5, float32(0.1))
 		}, `{"event":"s","args":[true,false,-1,-2,3,4,5,6,1.5,0.1]}`, nil},
 		{"event bytes raw", func(d []byte) ([]byte, error) {
-			return AppendEvent(d, "b", []byte("hi"), []byte(nil), Raw(` {"a":1}`), json.RawMessage(`[1]`), Raw(nil))
+			return AppendPush(d, "b", []byte("hi"), []byte(nil), Raw(` {"a":1}`), json.RawMessage(`[1]`), Raw(nil))
 		}, `{"event":"b","args":["aGk=",null, {"a":1},[1],null]}`, nil},
 		{"event sonic", func(d []byte) ([]byte, error) {
-			return AppendEvent(d, "m", map[string]int{"b": 2, "a": 1}, pt{7}, []string{"x"}, int8(-8), uint16(16), color("red"))
+			return AppendPush(d, "m", map[string]int{"b": 2, "a": 1}, pt{7}, []string{"x"}, int8(-8), uint16(16), color("red"))
 		}, `{"event":"m","args":[{"a":1,"b":2},{"x":7},["x"],-8,16,"red"]}`, nil},
-		{"event NaN", func(d []byte) ([]byte, error) { return AppendEvent(d, "n", math.NaN()) }, ``, ErrUnsupportedValue},
-		{"event Inf", func(d []byte) ([]byte, error) { return AppendEvent(d, "n", float32(math.Inf(1))) }, ``, ErrUnsupportedValue},
-		{"event chan", func(d []byte) ([]byte, error) { return AppendEvent(d, "n", make(chan int)) }, ``, ErrUnsupportedValue},
-		{"event nested NaN", func(d []byte) ([]byte, error) { return AppendEvent(d, "n", []float64{math.NaN()}) }, ``, ErrUnsupportedValue},
-		{"event bad raw", func(d []byte) ([]byte, error) { return AppendEvent(d, "n", Raw(`{`)) }, ``, ErrInvalidRaw},
+		{"push args", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "said", []byte(`["bob",1]`)), nil }, `{"event":"said","args":["bob",1]}`, nil},
+		{"push args empty", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "ping", []byte(`[]`)), nil }, `{"event":"ping"}`, nil},
+		{"push args nil", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "ping", nil), nil }, `{"event":"ping"}`, nil},
+		{"push args name escaped", func(d []byte) ([]byte, error) { return AppendPushArgs(d, "\xff\u2028\"", nil), nil }, `{"event":"\ufffd\u2028\""}`, nil},
+		{"event NaN", func(d []byte) ([]byte, error) { return AppendPush(d, "n", math.NaN()) }, ``, ErrUnsupportedValue},
+		{"event Inf", func(d []byte) ([]byte, error) { return AppendPush(d, "n", float32(math.Inf(1))) }, ``, ErrUnsupportedValue},
+		{"event chan", func(d []byte) ([]byte, error) { return AppendPush(d, "n", make(chan int)) }, ``, ErrUnsupportedValue},
+		{"event nested NaN", func(d []byte) ([]byte, error) { return AppendPush(d, "n", []float64{math.NaN()}) }, ``, ErrUnsupportedValue},
+		{"event bad raw", func(d []byte) ([]byte, error) { return AppendPush(d, "n", Raw(`{`)) }, ``, ErrInvalidRaw},
 		{"args", func(d []byte) ([]byte, error) { return AppendArgs(d, "a", 1) }, `["a",1]`, nil},
 		{"args none", func(d []byte) ([]byte, error) { return AppendArgs(d) }, `[]`, nil},
 		{"args error", func(d []byte) ([]byte, error) { return AppendArgs(d, 1, math.Inf(-1)) }, ``, ErrUnsupportedValue},
@@ -134,9 +138,9 @@ func TestAppendSonicUTF8(t *testing.T) {
 	}
 }
 
-func TestAppendEventRoundTrip(t *testing.T) {
+func TestAppendPushRoundTrip(t *testing.T) {
 	t.Parallel()
-	out, err := AppendEvent(nil, "mixed", "bob\n", 3, person{Name: "p"}, Raw(`[true]`))
+	out, err := AppendPush(nil, "mixed", "bob\n", 3, person{Name: "p"}, Raw(`[true]`))
 	if err != nil {
 		t.Fatal(err)
 	}

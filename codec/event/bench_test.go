@@ -86,13 +86,13 @@ func BenchmarkCall(b *testing.B) {
 	})
 }
 
-func BenchmarkAppendEvent(b *testing.B) {
+func BenchmarkAppendPush(b *testing.B) {
 	args := []any{"bob", "hello there"}
 	b.Run("plezi", func(b *testing.B) {
 		buf := make([]byte, 0, 256)
 		b.ReportAllocs()
 		for b.Loop() {
-			buf, _ = AppendEvent(buf[:0], "said", args...)
+			buf, _ = AppendPush(buf[:0], "said", args...)
 		}
 	})
 	b.Run("encoding_json", func(b *testing.B) {

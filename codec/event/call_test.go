@@ -3,7 +3,9 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -138,33 +140,42 @@ func message(t *testing.T, in string, isArgs bool) Message {
 
 func checkCall(t *testing.T, tt callCase, c *ctl, res any, hasRes bool, callErr, decErr error) {
 	t.Helper()
+	if why := callMismatch(tt, c, res, hasRes, callErr, decErr); why != "" {
+		t.Error(why)
+	}
+}
+
+// callMismatch says how a call's outcome differs from the case's, or "".
+// It does not use a *testing.T, so any goroutine may call it.
+func callMismatch(tt callCase, c *ctl, res any, hasRes bool, callErr, decErr error) string {
 	switch {
 	case tt.decErr == errArgError:
 		var ae *ArgError
 		if !errors.As(decErr, &ae) {
-			t.Fatalf("decodeErr = %v, want an *ArgError", decErr)
+			return fmt.Sprintf("decodeErr = %v, want an *ArgError", decErr)
 		}
 	case !errors.Is(decErr, tt.decErr):
-		t.Fatalf("decodeErr = %v, want %v", decErr, tt.decErr)
+		return fmt.Sprintf("decodeErr = %v, want %v", decErr, tt.decErr)
 	}
 	if decErr != nil {
 		if c.got != nil || res != nil || hasRes || callErr != nil {
-			t.Fatalf("method called despite decodeErr: got %v", c.got)
+			return fmt.Sprintf("method called despite decodeErr: got %v", c.got)
 		}
 		if decErr.Error() == "" {
-			t.Error("empty error text")
+			return "empty error text"
 		}
-		return
+		return ""
 	}
 	if !reflect.DeepEqual(c.got, tt.got) {
-		t.Errorf("method got %#v, want %#v", c.got, tt.got)
+		return fmt.Sprintf("method got %#v, want %#v", c.got, tt.got)
 	}
 	if hasRes != tt.hasRes || !reflect.DeepEqual(res, tt.result) {
-		t.Errorf("result = %#v (%v), want %#v (%v)", res, hasRes, tt.result, tt.hasRes)
+		return fmt.Sprintf("result = %#v (%v), want %#v (%v)", res, hasRes, tt.result, tt.hasRes)
 	}
 	if gotText := errText(callErr); gotText != tt.callErr {
-		t.Errorf("callErr = %q, want %q", gotText, tt.callErr)
+		return fmt.Sprintf("callErr = %q, want %q", gotText, tt.callErr)
 	}
+	return ""
 }
 
 func errText(err error) string {
@@ -220,23 +231,34 @@ func TestCallCopies(t *testing.T) {
 	}
 }
 
-// TestCallConcurrent runs one table from many goroutines (run with -race).
+// TestCallConcurrent runs one table from many goroutines (run with -race)
+// and checks every call's outcome, as TestCall does one at a time.
 func TestCallConcurrent(t *testing.T) {
 	t.Parallel()
-	done := make(chan struct{})
-	for g := 0; g < 8; g++ {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for i := 0; i < 200; i++ {
-				tt := callCases[(g+i)%len(callCases)]
-				msg := message(t, tt.msg, tt.isArgs)
-				var c ctl
-				ctlTable.Lookup([]byte(tt.event)).Call(reflect.ValueOf(&c), msg)
-			}
-		}()
+	msgs := make([]Message, len(callCases)) // parsed once: Parse is tested elsewhere
+	for i, tt := range callCases {
+		msgs[i] = message(t, tt.msg, tt.isArgs)
 	}
-	for g := 0; g < 8; g++ {
-		<-done
+	const goroutines, calls = 8, 200
+	errs := make(chan string, goroutines*calls)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range calls {
+				k := (g + i) % len(callCases)
+				tt := callCases[k]
+				var c ctl
+				res, hasRes, callErr, decErr := ctlTable.Lookup([]byte(tt.event)).Call(reflect.ValueOf(&c), msgs[k])
+				if why := callMismatch(tt, &c, res, hasRes, callErr, decErr); why != "" {
+					errs <- tt.name + ": " + why
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for why := range errs {
+		t.Error(why)
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/plezigo/plezi/internal/event"
+	"github.com/plezigo/plezi/codec/event"
 )
 
 type Chat struct{ log []string }
@@ -60,7 +60,7 @@ func Example() {
 	}
 	fmt.Println(c.log)
 
-	out, _ = event.AppendEvent(out[:0], "said", "server", "welcome")
+	out, _ = event.AppendPush(out[:0], "said", "server", "welcome")
 	fmt.Println(string(out))
 	// Output:
 	// [said sum]
