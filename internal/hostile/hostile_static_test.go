@@ -6,6 +6,7 @@ package hostile
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"hash"
@@ -79,7 +80,7 @@ func TestStaticBigFile(t *testing.T) {
 		t.Fatalf("4 HEADs of a 64 MiB file grew peak RSS by %d MiB", grew>>20)
 	}
 	h := slowGet(t, p, "/big.bin")
-	if got := h.Sum(nil); string(got) != string(sum) {
+	if got := h.Sum(nil); !bytes.Equal(got, sum) {
 		t.Fatalf("GET /big.bin: sha256 %x, want %x", got, sum)
 	}
 	st := p.Stats()
