@@ -15,11 +15,22 @@ import (
 	"time"
 )
 
+// redisServer is a redis-server of the test's own (see startRedis).
+// Its methods are safe for concurrent use.
+type redisServer struct {
+	URL    string // for PL_REDIS_URL
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process has exited
+}
+
 // startRedis runs redis-server (no persistence) on a unix socket in a new
 // directory and returns its URL for PL_REDIS_URL. The test's cleanup stops
 // it, after the nodes started later (cleanups run last first). A missing
 // redis-server fails the test.
-func startRedis(t testing.TB) string {
+func startRedis(t testing.TB) string { t.Helper(); return runRedis(t).URL }
+
+// runRedis is startRedis returning the server, for probes that kill it.
+func runRedis(t testing.TB) *redisServer {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "hredis") // short: a socket path has at most 107 bytes
 	if err != nil {
@@ -34,22 +45,28 @@ func startRedis(t testing.TB) string {
 		_ = os.RemoveAll(dir)
 		t.Fatalf("redis-server: %v (the cluster probes need it)", err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	r := &redisServer{URL: "unix://" + sock, cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(r.exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		r.Kill()
 		_ = os.RemoveAll(dir)
 	})
 	eventually(t, bootWait, "redis-server to answer PING", func() bool {
 		select {
-		case <-exited:
+		case <-r.exited:
 			t.Fatalf("redis-server exited: %s", out.String())
 		default:
 		}
 		return redisPing(sock)
 	})
-	return "unix://" + sock
+	return r
+}
+
+// Kill ends the server at once (SIGKILL) and waits until it has exited,
+// so its socket answers no more. Calling it again does nothing.
+func (r *redisServer) Kill() {
+	_ = r.cmd.Process.Kill()
+	<-r.exited
 }
 
 // redisPing reports whether the Redis at sock answers PING.

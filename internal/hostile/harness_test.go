@@ -367,6 +367,26 @@ func dial(t testing.TB, p *proc, path string, o wstest.Options) *wstest.Client {
 	return c
 }
 
+// dialRcvBuf opens a plain TCP connection with an SO_RCVBUF of n bytes
+// (a client that stops reading then backs the server up at once, instead
+// of the kernel taking megabytes for it); the test's cleanup closes it.
+func dialRcvBuf(t testing.TB, p *proc, n int) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: ioWait, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
+		})
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // upgradeStatus is the HTTP status an upgrade to path gets: 101, or the
 // refusal's.
 func upgradeStatus(t testing.TB, p *proc, path string, o wstest.Options) int {

@@ -22,7 +22,13 @@ func chat(t testing.TB, p *proc, room, nick string) *wstest.Client {
 // (its args are the id, the nickname and the room).
 func join(t testing.TB, p *proc, room, nick string) (*wstest.Client, string) {
 	t.Helper()
-	c := dial(t, p, "/chat/"+room+"?nick="+nick, wstest.Options{})
+	return joinWith(t, p, room, nick, wstest.Options{})
+}
+
+// joinWith is join with the client's options (a small ReadBuffer, say).
+func joinWith(t testing.TB, p *proc, room, nick string, o wstest.Options) (*wstest.Client, string) {
+	t.Helper()
+	c := dial(t, p, "/chat/"+room+"?nick="+nick, o)
 	ev, m := readEvent(t, c)
 	args, _ := m["args"].([]any)
 	if ev != "welcome" || len(args) == 0 {
@@ -192,5 +198,67 @@ func TestServerOnlyMethods(t *testing.T) {
 	}
 	if got := p.Stats()["unknown_events"] - before; got != int64(len(names)) {
 		t.Fatalf("unknown_events moved by %d, want %d", got, len(names))
+	}
+}
+
+// TestServerOnlyEvent: the demo chat's announce is an event method the
+// server calls (Multicast), not one of the route's client events: a client
+// calling it gets 404 unknown event, counted as a denied event (not as an
+// unknown one), and its connection stays open.
+func TestServerOnlyEvent(t *testing.T) {
+	t.Parallel()
+	p := start(t, "-debug")
+	ann := chat(t, p, "announce", "ann")
+	before := p.Stats()
+	m := call(t, ann, 1, "announce", "all of you: leave")
+	if m["event"] != "_err_" || m["status"] != 404.0 || m["error"] != "unknown event announce" {
+		t.Fatalf("announce from a client: %v, want 404 unknown event", m)
+	}
+	after := p.Stats()
+	if d, u := after["denied_events"]-before["denied_events"], after["unknown_events"]-before["unknown_events"]; d != 1 || u != 1 {
+		t.Fatalf("denied_events moved by %d, unknown_events by %d; want 1 and 1", d, u)
+	}
+	if m := call(t, ann, 2, "say", "still open"); m["event"] != "_ack_" || m["data"] != true {
+		t.Fatalf("say after announce: %v", m)
+	}
+}
+
+// TestPlainErrorHidden: the demo chat's tell returns a plain error when
+// the broker fails. With the node's Redis killed after two nicknames
+// registered, tell answers 500 "internal error" with a ref and nothing of
+// the error itself; the log line with the real error carries the same
+// ref, and the connection stays open (a whisper on the node still goes).
+func TestPlainErrorHidden(t *testing.T) {
+	t.Parallel()
+	redis := runRedis(t)
+	p := startEnv(t, []string{"PL_REDIS_URL=" + redis.URL})
+	ann := chat(t, p, "hidden", "ann")
+	bob, bobID := join(t, p, "hidden", "bob")
+	var m map[string]any
+	eid := 0
+	eventually(t, ioWait, "bob registered (tell acked)", func() bool { // registering is asynchronous
+		eid++
+		m = call(t, ann, eid, "tell", "bob", "with redis")
+		return m["event"] == "_ack_" && m["data"] == true
+	})
+	if args := expectEvent(t, bob, "private"); len(args) != 3 || args[2] != "with redis" {
+		t.Fatalf("bob got private %v, want the tell", args)
+	}
+	redis.Kill()
+	eventually(t, 2*ioWait, "tell to fail with Redis down", func() bool { // a try takes up to the broker's timeout
+		eid++
+		m = call(t, ann, eid, "tell", "bob", "without redis")
+		return m["event"] != "_ack_" || m["data"] != true
+	})
+	ref, _ := m["ref"].(string)
+	if m["status"] != 500.0 || m["error"] != "internal error" || ref == "" || len(m) != 5 {
+		t.Fatalf("tell with Redis down: %v, want _err_ 500 internal error with a ref and nothing more", m)
+	}
+	eventually(t, ioWait, "the ref "+ref+" in the log", func() bool { return p.Logged("ref="+ref) == 1 })
+	if m := call(t, ann, eid+1, "whisper", bobID, "still open"); m["event"] != "_ack_" || m["data"] != true {
+		t.Fatalf("whisper after the failed tell: %v", m)
+	}
+	if args := expectEvent(t, bob, "private"); len(args) != 3 || args[2] != "still open" {
+		t.Fatalf("bob got private %v, want the whisper", args)
 	}
 }
