@@ -160,6 +160,12 @@ func (s *Server) connectRedis() error {
 // Hub returns the server's dispatch hub (Multicast, Unicast, Notify, ...).
 func (s *Server) Hub() *dispatch.Hub { return s.hub }
 
+// Broker returns the node's broker: Config.Broker, or the Redis broker Run
+// made from Config.RedisURL; nil on one node without one. Call it once
+// Ready is closed (Run sets it before then); the broker is closed when Run
+// returns.
+func (s *Server) Broker() dispatch.Broker { return s.cfg.Broker }
+
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
