@@ -144,8 +144,8 @@ func (s *Service) publishStats(b dispatch.Broker, st nodeStats) {
 // onStats records another node's counts. data comes from the cluster: it
 // is parsed totally and bounded (node id length, controller names).
 func (s *Service) onStats(data []byte) {
-	var st nodeStats
-	if json.Unmarshal(data, &st) != nil || st.Node == "" || len(st.Node) > s.cfg.MaxName || len(st.Connections) > maxControllers {
+	st, ok := s.parseStats(data)
+	if !ok {
 		s.stats.BadStats.Add(1)
 		return
 	}
@@ -155,6 +155,16 @@ func (s *Service) onStats(data []byte) {
 	if !s.nodes.put(st, time.Now()) {
 		s.stats.NodesFull.Add(1)
 	}
+}
+
+// parseStats parses one node's stats message; false when it does not
+// parse or passes the bounds (node id length, controller names).
+func (s *Service) parseStats(data []byte) (nodeStats, bool) {
+	var st nodeStats
+	if json.Unmarshal(data, &st) != nil || st.Node == "" || len(st.Node) > s.cfg.MaxName || len(st.Connections) > maxControllers {
+		return st, false
+	}
+	return st, true
 }
 
 // clusterStats is the /api/stats answer: this node, every node heard, and
