@@ -88,7 +88,7 @@ type proc struct {
 	state  *os.ProcessState
 }
 
-// start runs cmd/plezi with "-addr 127.0.0.1:0 -shutdown-timeout 5s" and
+// start runs cmd/plezi with "-addr 127.0.0.1:0 -shutdown-timeout 5s -demo" and
 // args (later flags win) and waits until it listens. The test's cleanup
 // stops it; see stop. Do not pass -quiet: the address comes from the
 // "server: listening" log line.
@@ -98,7 +98,7 @@ func start(t testing.TB, args ...string) *proc { t.Helper(); return startEnv(t, 
 // variables of the test's own environment are not passed on.
 func startEnv(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
-	argv := append([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "5s"}, args...)
+	argv := append([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "5s", "-demo"}, args...)
 	p, err := launch(t, env, argv)
 	if err != nil {
 		t.Fatalf("start plezi %q: %v", args, err)
