@@ -114,9 +114,12 @@ func New(cfg Config) *Server {
 		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
 		Secret: secretOf(cfg.ClusterSecret),
 	})
-	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, two patterns
+	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, three patterns
 	_ = s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
+	}))
+	_ = s.Handle("/plezi.d.ts", getOnly(func(*dispatch.Request, []byte) Response {
+		return Response{ContentType: jsclient.DeclarationsType, Body: jsclient.Declarations}
 	}))
 	return s
 }

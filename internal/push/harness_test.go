@@ -45,6 +45,12 @@ type node struct {
 // and stops it when the test ends (Run must return nil).
 func startNode(t testing.TB, cfg push.Config, scfg server.Config) *node {
 	t.Helper()
+	return startNodeWith(t, cfg, scfg, nil)
+}
+
+// startNodeWith is startNode with more routes, added by extra before Run.
+func startNodeWith(t testing.TB, cfg push.Config, scfg server.Config, extra func(*server.Server)) *node {
+	t.Helper()
 	if cfg.APIKey == "" {
 		cfg.APIKey = testKey
 	}
@@ -62,6 +68,9 @@ func startNode(t testing.TB, cfg push.Config, scfg server.Config) *node {
 	svc, err := push.Mount(srv, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if extra != nil {
+		extra(srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done, svcDone := make(chan error, 1), make(chan error, 1)
