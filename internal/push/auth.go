@@ -11,7 +11,8 @@ import (
 	"github.com/plezigo/plezi/dispatch"
 )
 
-// Claims are what a verified token grants.
+// Claims are what a verified token grants. Read-only once checked; a
+// connection keeps its own.
 type Claims struct {
 	jwt.RegisteredClaims
 	// Channels, when present, lists the channel globs the connection may

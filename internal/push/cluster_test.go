@@ -122,32 +122,7 @@ func TestThreeNodes(t *testing.T) {
 	all := append(append([]*feed(nil), sub...), idle...)
 	warmUp(t, nodes, sub, all)
 
-	want := map[*feed][]string{}
-	expect := func(f *feed, frame string) { want[f] = append(want[f], frame) }
-	for j, n := range nodes {
-		k := (j + 1) % 3 // a client on another node
-		mustAPI(t, n.addr, "/api/publish", fmt.Sprintf(`{"channel":"news","data":"p%d"}`, j))
-		mustAPI(t, n.addr, "/api/multicast", fmt.Sprintf(`{"event":"m%d","args":[%d]}`, j, j))
-		mustAPI(t, n.addr, "/api/broadcast", fmt.Sprintf(`{"controller":"push","event":"b%d"}`, j))
-		if m := mustAPI(t, n.addr, "/api/unicast", fmt.Sprintf(`{"id":%q,"event":"u%d"}`, idle[k].c.id, j)); m["delivered"] != true {
-			t.Fatalf("unicast across nodes: %v", m)
-		}
-		if m := mustAPI(t, n.addr, "/api/notify", fmt.Sprintf(`{"identity":"id%d","data":"n%d"}`, k, j)); m["registered"] != true {
-			t.Fatalf("notify across nodes: %v", m)
-		}
-		mustAPI(t, n.addr, "/api/batch", fmt.Sprintf(`[{"op":"publish","channel":"news","data":"bp%d"},{"op":"unicast","id":%q,"event":"bu%d"}]`, j, sub[k].c.id, j))
-		for _, f := range sub {
-			expect(f, fmt.Sprintf(`{"event":"message","channel":"news","data":"p%d"}`, j))
-			expect(f, fmt.Sprintf(`{"event":"message","channel":"news","data":"bp%d"}`, j))
-		}
-		for _, f := range all {
-			expect(f, fmt.Sprintf(`{"event":"m%d","args":[%d]}`, j, j))
-			expect(f, fmt.Sprintf(`{"event":"b%d"}`, j))
-		}
-		expect(idle[k], fmt.Sprintf(`{"event":"u%d"}`, j))
-		expect(sub[k], fmt.Sprintf(`{"event":"bu%d"}`, j))
-		expect(sub[k], fmt.Sprintf(`{"event":"notify","id":"1","identity":"id%d","data":"n%d"}`, k, j))
-	}
+	want := callEveryNode(t, nodes, sub, idle, all)
 	for f, w := range want {
 		sort.Strings(w)
 		eventually(t, "every delivery", func() bool { return len(f.got()) >= len(w) })
@@ -183,6 +158,39 @@ func TestThreeNodes(t *testing.T) {
 			t.Fatalf("%s not disconnected", f.c.id)
 		}
 	}
+}
+
+// callEveryNode makes every kind of API call on each node in turn and
+// returns the frames each client must get from them (sorted later).
+func callEveryNode(t *testing.T, nodes []*proc, sub, idle, all []*feed) map[*feed][]string {
+	t.Helper()
+	want := map[*feed][]string{}
+	expect := func(f *feed, frame string) { want[f] = append(want[f], frame) }
+	for j, n := range nodes {
+		k := (j + 1) % 3 // a client on another node
+		mustAPI(t, n.addr, "/api/publish", fmt.Sprintf(`{"channel":"news","data":"p%d"}`, j))
+		mustAPI(t, n.addr, "/api/multicast", fmt.Sprintf(`{"event":"m%d","args":[%d]}`, j, j))
+		mustAPI(t, n.addr, "/api/broadcast", fmt.Sprintf(`{"controller":"push","event":"b%d"}`, j))
+		if m := mustAPI(t, n.addr, "/api/unicast", fmt.Sprintf(`{"id":%q,"event":"u%d"}`, idle[k].c.id, j)); m["delivered"] != true {
+			t.Fatalf("unicast across nodes: %v", m)
+		}
+		if m := mustAPI(t, n.addr, "/api/notify", fmt.Sprintf(`{"identity":"id%d","data":"n%d"}`, k, j)); m["registered"] != true {
+			t.Fatalf("notify across nodes: %v", m)
+		}
+		mustAPI(t, n.addr, "/api/batch", fmt.Sprintf(`[{"op":"publish","channel":"news","data":"bp%d"},{"op":"unicast","id":%q,"event":"bu%d"}]`, j, sub[k].c.id, j))
+		for _, f := range sub {
+			expect(f, fmt.Sprintf(`{"event":"message","channel":"news","data":"p%d"}`, j))
+			expect(f, fmt.Sprintf(`{"event":"message","channel":"news","data":"bp%d"}`, j))
+		}
+		for _, f := range all {
+			expect(f, fmt.Sprintf(`{"event":"m%d","args":[%d]}`, j, j))
+			expect(f, fmt.Sprintf(`{"event":"b%d"}`, j))
+		}
+		expect(idle[k], fmt.Sprintf(`{"event":"u%d"}`, j))
+		expect(sub[k], fmt.Sprintf(`{"event":"bu%d"}`, j))
+		expect(sub[k], fmt.Sprintf(`{"event":"notify","id":"1","identity":"id%d","data":"n%d"}`, k, j))
+	}
+	return want
 }
 
 // warmUp repeats each kind of cluster call from every node until every
