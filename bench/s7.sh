@@ -1,8 +1,9 @@
 #!/bin/sh
 # S7: N plezi nodes on one port (SO_REUSEPORT) sharing the local Redis, and
 # one broadcast scenario (plezi-bench s7, which is s3) across all their
-# connections: a message sent on /push at one node reaches every /push
-# connection of every node (local fan-out + one Redis publish per node).
+# connections: a message sent on /demo/push (cmd/plezi -demo's raw push
+# route) at one node reaches every /demo/push connection of every node
+# (local fan-out + one Redis publish per node).
 #
 #   bench/s7.sh [nodes] [connections] [payload]     defaults: 4 60000 64
 #
@@ -22,7 +23,7 @@ go build -o /tmp/s7-bench ./cmd/plezi-bench
 pids=""
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 for i in $(seq 1 "$NODES"); do
-  PL_REDIS_URL=redis://127.0.0.1:6379/0 /tmp/s7-plezi -addr 127.0.0.1:$PORT -reuseport -loops 1 -quiet &
+  PL_REDIS_URL=redis://127.0.0.1:6379/0 /tmp/s7-plezi -addr 127.0.0.1:$PORT -reuseport -loops 1 -quiet -demo &
   pids="$pids $!"
 done
 tries=0
@@ -30,5 +31,5 @@ until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do
   tries=$((tries + 1)); [ $tries -lt 100 ] || { echo "s7: nodes did not come up" >&2; exit 1; }
   sleep 0.1
 done
-/tmp/s7-bench -addr 127.0.0.1:$PORT -scenario s7 -conns "$CONNS" -payload "$PAYLOAD" -count 5 \
+/tmp/s7-bench -addr 127.0.0.1:$PORT -push-path /demo/push -scenario s7 -conns "$CONNS" -payload "$PAYLOAD" -count 5 \
   -pid "$(echo $pids | tr ' ' ',')" -label "$NODES nodes over Redis"

@@ -383,7 +383,7 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 	if r.max < 1 {
 		r.max = 1
 	}
-	after := max(c.resumeFrom(identity), c.lastSeen(identity))
+	after := max(r.after, c.resumeFrom(identity), c.lastSeen(identity))
 	id := c.ID()
 	evict, backlog, err := c.hub().ids.Register(identity, id, r.lifetime, r.max, after)
 	if err != nil {
@@ -460,6 +460,10 @@ func (c *Conn) note(identity string, n Note) {
 		h.stats.NotesSkipped.Add(int64(skipped))
 	}
 	if !fresh {
+		return
+	}
+	if w, ok := c.ctrl.(NoteWriter); ok {
+		c.safe("OnNote", func() { w.OnNote(identity, n) })
 		return
 	}
 	msg, err := event.Parse(n.Data)

@@ -289,6 +289,14 @@ func (h *Hub) unsubscribe(c *Conn, ch string) {
 	}
 }
 
+// Channels returns how many channels and patterns this node's connections
+// are subscribed to. Concurrency-safe.
+func (h *Hub) Channels() int {
+	h.chanMu.Lock()
+	defer h.chanMu.Unlock()
+	return len(h.chanRefs)
+}
+
 // refChannel counts a local subscriber and subscribes the node to the
 // channel's cluster topic on the first one.
 func (h *Hub) refChannel(ch string) {

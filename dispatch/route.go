@@ -95,7 +95,7 @@ type ctype struct {
 var reserved = func() map[string]bool {
 	m := map[string]bool{
 		"PreConnect": true, "OnOpen": true, "OnMessage": true, "OnClose": true,
-		"OnShutdown": true, "OnUnicastFailed": true, "Unknown": true,
+		"OnShutdown": true, "OnUnicastFailed": true, "Unknown": true, "OnNote": true,
 	}
 	t := reflect.TypeOf((*Socket)(nil))
 	for i := 0; i < t.NumMethod(); i++ {

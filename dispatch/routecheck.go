@@ -24,6 +24,7 @@ var lifecycle = []struct {
 	{"OnShutdown", reflect.TypeFor[ShutdownHandler](), "OnShutdown()"},
 	{"OnUnicastFailed", reflect.TypeFor[UnicastFailer](), "OnUnicastFailed(id, event string)"},
 	{"Unknown", reflect.TypeFor[UnknownHandler](), "Unknown(event string, args dispatch.RawArgs)"},
+	{"OnNote", reflect.TypeFor[NoteWriter](), "OnNote(identity string, n dispatch.Note)"},
 }
 
 // controllerType calls f once and returns the controller's type, a

@@ -30,6 +30,14 @@ type (
 	UnknownHandler interface {
 		Unknown(event string, args RawArgs)
 	}
+	// NoteWriter writes each identity notification (RegisterAs, Notify) to
+	// its client itself, in its own format, instead of the default frame
+	// (n.Data with "_gap_" added). It runs in the connection's order, once
+	// per note id (repeats are dropped before it); n.Data is shared and
+	// must not be modified, and is valid until OnNote returns.
+	NoteWriter interface {
+		OnNote(identity string, n Note)
+	}
 )
 
 // Socket is embedded in every controller; it is the controller's connection.
@@ -162,6 +170,7 @@ type RegisterOption func(*registration)
 type registration struct {
 	lifetime time.Duration
 	max      int
+	after    uint64
 }
 
 // Lifetime sets how long the identity lives without connections or
@@ -171,6 +180,11 @@ func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r
 // MaxConnections caps the identity's connections (default 1); past it the
 // oldest connection is closed with 4009 "replaced".
 func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
+
+// After resumes the mailbox after note id: notes up to it count as seen
+// by the client, as with "_resume" in the upgrade URL (the larger of the
+// two wins). For clients that report what they saw in a message.
+func After(id uint64) RegisterOption { return func(r *registration) { r.after = id } }
 
 // RegisterAs joins this connection to identity and delivers its mailbox,
 // oldest first (after the id the client reported in "_resume"). When

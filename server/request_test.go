@@ -40,12 +40,12 @@ func upgradeHead(target string, extra ...string) string {
 		strings.Join(append(extra, ""), "\r\n") + "\r\n"
 }
 
-// TestBuiltinsGetOnly: /healthz and /plezi.js answer GET and HEAD, and 405
+// TestBuiltinsGetOnly: /healthz, /plezi.js and /plezi.d.ts answer GET and HEAD, and 405
 // with an Allow header to anything else.
 func TestBuiltinsGetOnly(t *testing.T) {
 	t.Parallel()
 	n := start(t, server.Config{})
-	for _, path := range []string{"/healthz", "/plezi.js"} {
+	for _, path := range []string{"/healthz", "/plezi.js", "/plezi.d.ts"} {
 		for _, m := range []string{"POST", "PUT", "DELETE"} {
 			status, allow := rawStatus(t, n.Addr(), m+" "+path+" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
 			if status != http.StatusMethodNotAllowed || allow != "GET, HEAD" {

@@ -121,9 +121,12 @@ func New(cfg Config) *Server {
 		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
 		Secret: secretOf(cfg.ClusterSecret),
 	})
-	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, two patterns
+	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, three patterns
 	_ = s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
+	}))
+	_ = s.Handle("/plezi.d.ts", getOnly(func(*dispatch.Request, []byte) Response {
+		return Response{ContentType: jsclient.DeclarationsType, Body: jsclient.Declarations}
 	}))
 	return s
 }
@@ -149,6 +152,12 @@ func identitiesOf(cfg Config) dispatch.Identities {
 
 // Hub returns the server's dispatch hub (Multicast, Unicast, Notify, ...).
 func (s *Server) Hub() *dispatch.Hub { return s.hub }
+
+// Broker returns the node's broker: Config.Broker, or the Redis broker Run
+// made from Config.RedisURL; nil on one node without one. Call it once
+// Ready is closed (Run sets it before then); the broker is closed when Run
+// returns.
+func (s *Server) Broker() dispatch.Broker { return s.cfg.Broker }
 
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }

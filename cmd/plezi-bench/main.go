@@ -35,7 +35,7 @@ type options struct {
 	churnRate             float64
 	pids                  pidList
 	serverCore            int
-	redis                 string
+	redis, pushPath       string
 	raw, jsonOut          bool
 	sources               int
 	perProc, loops        int
@@ -60,6 +60,7 @@ func parseFlags(args []string) (options, bool, error) {
 	fs.StringVar(&o.redis, "redis", "127.0.0.1:6379", "s4: the nodes' Redis, for its PUBLISH count and CPU (empty = not measured)")
 	fs.IntVar(&o.serverCore, "server-core", -1, "CPU the server is pinned to: its busy time from /proc/stat, softirq included (-1 = not measured)")
 	fs.BoolVar(&o.raw, "raw", false, "raw TCP peer: no websocket handshake")
+	fs.StringVar(&o.pushPath, "push-path", "/push", "s3/s5/s7: the server's raw push route (cmd/plezi: /demo/push, with -demo)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.IntVar(&o.sources, "sources", 4, "source addresses 127.0.0.2 .. 127.0.0.(1+N)")
 	fs.IntVar(&o.perProc, "per-proc", 9500, "connections per worker process (open-file limit)")

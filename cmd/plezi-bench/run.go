@@ -97,6 +97,7 @@ func (s *session) configs() []bench.Config {
 		base.SlowEvery = o.slowEvery
 	}
 	if s.kind == bench.ScenarioPush {
+		base.Path = o.pushPath
 		base.Rate, base.Count = o.rate, o.count
 		if o.rate <= 0 {
 			base.Rate = 1

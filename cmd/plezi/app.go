@@ -19,17 +19,30 @@ func publicFS() fs.FS {
 	return sub
 }
 
-// newApp builds the demo application on cfg: /echo, /push, /chat/:room.
-// The caller adds the page (static files), /unicast if asked for
-// (mountUnicast), and starts it.
+// newApp builds the demo application on cfg (see mountDemo), without its
+// page and without the push server. The caller adds the page (static
+// files) and starts it.
 func newApp(cfg server.Config) *server.Server {
 	srv := server.New(cfg)
-	must(srv.Route("/echo", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
-	must(srv.Route("/push", func() dispatch.Controller { return new(Push) }, dispatch.Inline()))
-	nicks := newNickSet()
-	must(srv.Route("/chat/:room", func() dispatch.Controller { return &Chat{nicks: nicks} }, dispatch.ClientEvents("say", "whisper", "tell")))
+	mountDemo(srv, false)
 	return srv
 }
+
+// mountDemo adds the demo routes (-demo): /echo, /demo/push (the raw push
+// of the benchmarks), /chat/:room, and /unicast when unicast is set.
+func mountDemo(srv *server.Server, unicast bool) {
+	must(srv.Route("/echo", func() dispatch.Controller { return new(Echo) }, dispatch.Inline()))
+	must(srv.Route(rawPushPath, func() dispatch.Controller { return new(RawPush) }, dispatch.Inline()))
+	nicks := newNickSet()
+	must(srv.Route("/chat/:room", func() dispatch.Controller { return &Chat{nicks: nicks} }, dispatch.ClientEvents("say", "whisper", "tell")))
+	if unicast {
+		mountUnicast(srv)
+	}
+}
+
+// rawPushPath is the demo's raw push route, which the benchmark suite's
+// broadcast scenarios (S3, S5, S7) drive.
+const rawPushPath = "/demo/push"
 
 func must(err error) {
 	if err != nil {
@@ -49,15 +62,15 @@ func (e *Echo) OnMessage(m dispatch.Message) {
 	_ = e.WriteText(m.Data)
 }
 
-// Push subscribes every connection to one channel; whatever a client sends
-// is published, as-is, to all of them (the sender included).
-type Push struct{ dispatch.Socket }
+// RawPush subscribes every connection to one channel; whatever a client
+// sends is published, as-is, to all of them (the sender included).
+type RawPush struct{ dispatch.Socket }
 
 // OnOpen subscribes to the push channel.
-func (p *Push) OnOpen() { p.Subscribe("push") }
+func (p *RawPush) OnOpen() { p.Subscribe("push") }
 
-// OnMessage publishes m to every /push connection.
-func (p *Push) OnMessage(m dispatch.Message) {
+// OnMessage publishes m to every /demo/push connection.
+func (p *RawPush) OnMessage(m dispatch.Message) {
 	if m.Binary {
 		p.PublishBinary("push", m.Data)
 		return

@@ -73,7 +73,9 @@ func startRun(t testing.TB) *appServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &appServer{cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
-	go func() { a.done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(addr string) { ready <- addr }) }()
+	go func() {
+		a.done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo"}, func(addr string) { ready <- addr })
+	}()
 	select {
 	case a.addr = <-ready:
 	case err := <-a.done:
@@ -230,14 +232,14 @@ func testChat(t *testing.T, bctx context.Context) {
 	}
 }
 
-// testEmitTimeout: /push sends every message back as-is and never
+// testEmitTimeout: /demo/push sends every message back as-is and never
 // acks, so an emit there rejects after its timeout, while the echo proves
 // the server got it.
 func testEmitTimeout(t *testing.T, bctx context.Context) {
 	app := startRun(t)
 	tab := openPage(t, bctx, app.addr)
 	evalJSON(t, tab, `(async () => {
-		const c = new Plezi('/push', {timeout: 300});
+		const c = new Plezi('/demo/push', {timeout: 300});
 		const echoed = T.event(c, 'no_ack_here');
 		const r = await T.settle(c.emit('no_ack_here', 1, 'two'));
 		const out = {ok: r.ok, status: r.status, code: r.code, echoed: await echoed};

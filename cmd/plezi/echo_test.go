@@ -446,7 +446,7 @@ func TestShutdownClosesWith1001(t *testing.T) {
 	s := bootPlezi(t)
 	g := gorillaDial(t, nil, s.addr, "/echo", nil)
 	gorillaEcho(t, g, websocket.TextMessage, []byte("before"))
-	raw, err := wstest.Dial(s.addr, "/push", wstest.Options{})
+	raw, err := wstest.Dial(s.addr, "/demo/push", wstest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,18 +506,18 @@ func TestSlowloris(t *testing.T) {
 	}
 }
 
-// TestSlowConsumer floods /push while one client never reads: it must be
+// TestSlowConsumer floods /demo/push while one client never reads: it must be
 // closed with 4008 without holding back the clients that do read.
 func TestSlowConsumer(t *testing.T) {
 	t.Parallel()
 	addr := bootPlezi(t, "-max-message", "16384", "-max-outbound", "65536").addr
-	stuck, err := wstest.Dial(addr, "/push", wstest.Options{ReadBuffer: 4096})
+	stuck, err := wstest.Dial(addr, "/demo/push", wstest.Options{ReadBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stuck.Close()
-	sender := gorillaDial(t, nil, addr, "/push", nil)
-	reader := gorillaDial(t, nil, addr, "/push", nil)
+	sender := gorillaDial(t, nil, addr, "/demo/push", nil)
+	reader := gorillaDial(t, nil, addr, "/demo/push", nil)
 	const n, size = 1500, 4096
 	msg := func(i int) []byte {
 		b := bytes.Repeat([]byte{'.'}, size)

@@ -29,6 +29,7 @@ type options struct {
 	maxOutbound, maxConns, loops, procs    int
 	reusePort, lockThread, debug, quiet    bool
 	redisURL, clusterSecret                string // environment only
+	push                                   pushOptions
 }
 
 // Bounds of the numeric settings.
@@ -54,7 +55,7 @@ type setting struct {
 
 func (o *options) settings() []setting {
 	bytes := func(hi int64) string { return fmt.Sprintf("a whole number of bytes from 1 to %d", hi) }
-	return []setting{
+	return append([]setting{
 		{"addr", "listen `host:port`", addrValue(&o.addr)},
 		{"max-message", "largest inbound message in `bytes` (larger → close 1009)", int64Value(&o.maxMessage, 1, maxMessageCap, bytes(maxMessageCap))},
 		{"compress", "enable permessage-deflate", boolValue(&o.compress)},
@@ -73,7 +74,7 @@ func (o *options) settings() []setting {
 		{"unicast", "mount /unicast, the cross-node unicast benchmark route (S4)", boolValue(&o.unicast)},
 		{"debug", "serve /debug/heap and /debug/stats", boolValue(&o.debug)},
 		{"quiet", "log warnings only", boolValue(&o.quiet)},
-	}
+	}, o.push.settings()...)
 }
 
 // envName is a flag's environment twin: "max-message" → "PL_MAX_MESSAGE".
@@ -107,6 +108,9 @@ func parse(args []string, lookup func(string) (string, bool), out io.Writer) (*o
 	}
 	o.redisURL, _ = lookup("PL_REDIS_URL")
 	o.clusterSecret, _ = lookup("PL_CLUSTER_SECRET")
+	if o.unicast && !o.push.demo {
+		return nil, errors.New("-unicast (PL_UNICAST) mounts a demo route: it needs -demo (PL_DEMO) too")
+	}
 	return o, nil
 }
 
@@ -130,7 +134,8 @@ func (o *options) fromEnv(fs *flag.FlagSet, set []setting, lookup func(string) (
 func usage(out io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(out, `Usage: plezi [flags]
 
-Runs the Plezi websocket server with the demo app. Every flag has an
+Runs the Plezi push server (/push, the HTTP API under /api); the demo app
+with -demo. Every flag has an
 environment twin named in parentheses; a flag on the command line wins, and
 an empty value counts as unset. Environment only: PL_REDIS_URL (share a
 Redis with other nodes), PL_CLUSTER_SECRET (sign cluster envelopes).

@@ -58,6 +58,14 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"flag static file", []string{"-static", file}, nil, "-static"},
 		{"env origin without scheme", nil, []string{"PL_ORIGINS", "example.com"}, "PL_ORIGINS"},
 		{"flag origin with path", []string{"-origins", "https://a.example,https://b.example/app"}, nil, "-origins"},
+		{"env short jwt secret", nil, []string{"PL_JWT_SECRET", "short"}, "PL_JWT_SECRET"},
+		{"env short api key", nil, []string{"PL_API_KEY", "0123456789"}, "PL_API_KEY"},
+		{"env api key spaces", nil, []string{"PL_API_KEY", " 0123456789abcdefghij"}, "PL_API_KEY"},
+		{"flag jwt key missing", []string{"-jwt-public-key", "/no/such/key.pem"}, nil, "-jwt-public-key"},
+		{"env empty glob", nil, []string{"PL_CLIENT_PUBLISH", "chat:*,,news"}, "PL_CLIENT_PUBLISH"},
+		{"env audience newline", nil, []string{"PL_JWT_AUDIENCE", "a\nb"}, "PL_JWT_AUDIENCE"},
+		{"env demo", nil, []string{"PL_DEMO", "on"}, "PL_DEMO"},
+		{"unicast without demo", []string{"-unicast"}, nil, "-demo"},
 		{"unknown flag", []string{"-max-mesage", "10"}, nil, "-max-mesage"},
 		{"stray argument", []string{"serve"}, nil, "serve"},
 	}
@@ -88,13 +96,14 @@ func TestSettingsRejectBadValues(t *testing.T) {
 func TestSettingsPrecedence(t *testing.T) {
 	t.Parallel()
 	env := envMap("PL_MAX_MESSAGE", "2048", "PL_PING", "1m", "PL_COMPRESS", "true", "PL_IDLE", "",
-		"PL_ADDR", "127.0.0.1:4000", "PL_REDIS_URL", "redis://r:6379/0", "PL_UNICAST", "1")
+		"PL_ADDR", "127.0.0.1:4000", "PL_REDIS_URL", "redis://r:6379/0", "PL_UNICAST", "1", "PL_DEMO", "1",
+		"PL_CLIENT_PUBLISH", "chat:*, news")
 	o, err := parse([]string{"-ping", "5s", "-compress=false"}, env, new(bytes.Buffer))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []any{o.maxMessage, o.ping, o.compress, o.idle, o.addr, o.redisURL, o.unicast}
-	want := []any{int64(2048), 5 * time.Second, false, 75 * time.Second, "127.0.0.1:4000", "redis://r:6379/0", true}
+	got := []any{o.maxMessage, o.ping, o.compress, o.idle, o.addr, o.redisURL, o.unicast, o.push.demo, strings.Join(o.push.globs(), "|")}
+	want := []any{int64(2048), 5 * time.Second, false, 75 * time.Second, "127.0.0.1:4000", "redis://r:6379/0", true, true, "chat:*|news"}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("settings %v, want %v", got, want)

@@ -1,7 +1,9 @@
-// Command plezi runs a Plezi websocket server with a demo app: a raw echo at
-// /echo, a raw push channel at /push, and a chat at /chat/:room with the
-// page at /; with -unicast also /unicast, the cross-node unicast benchmark
-// route. Flags and their PL_ environment twins are in flags.go (plezi -help).
+// Command plezi runs the Plezi push server: the /push websocket endpoint
+// and the HTTP API for backends under /api (package internal/push). With
+// -demo it also mounts the demo app: a raw echo at /echo, a raw push
+// channel at /demo/push, and a chat at /chat/:room with the page at /; with
+// -demo -unicast also /unicast, the cross-node unicast benchmark route.
+// Flags and their PL_ environment twins are in flags.go (plezi -help).
 //
 //	go run ./cmd/plezi -addr :3000
 package main
@@ -55,16 +57,23 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	cfg := o.config()
 	b, err := cluster.FromURL(o.redisURL, cluster.WithLogger(cfg.Logger)) // "" → in process
 	if err != nil {
 		return err
 	}
-	defer b.Close() // after Run returned: the server no longer uses it
+	defer b.Close() // after Run returned and push stopped: nothing uses it then
 	cfg.Broker = b
-	srv := newApp(cfg)
-	if o.unicast {
-		mountUnicast(srv)
+	srv := server.New(cfg)
+	stopPush, err := startPush(ctx, srv, o, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer stopPush()
+	if o.push.demo {
+		mountDemo(srv, o.unicast)
 	}
 	if o.debug {
 		if err := errors.Join(srv.Handle("/debug/heap", server.DebugHeap), srv.Handle("/debug/stats", srv.DebugStats)); err != nil {
@@ -73,14 +82,12 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	}
 	if o.static != "" {
 		err = srv.Static("/", o.static)
-	} else {
+	} else if o.push.demo {
 		err = srv.StaticFS("/", publicFS())
 	}
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Run(ctx) }()
 	select {

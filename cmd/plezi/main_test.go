@@ -31,14 +31,14 @@ type testPlezi struct {
 	done   chan error
 }
 
-// bootPlezi starts run with "-addr 127.0.0.1:0" plus args, waits until it
+// bootPlezi starts run with "-addr 127.0.0.1:0 -quiet -demo" plus args, waits until it
 // is ready and registers its shutdown (which must return nil) as cleanup.
 func bootPlezi(t testing.TB, args ...string) *testPlezi {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testPlezi{cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
-	argv := append([]string{"-addr", "127.0.0.1:0", "-quiet"}, args...)
+	argv := append([]string{"-addr", "127.0.0.1:0", "-quiet", "-demo"}, args...)
 	go func() { s.done <- run(ctx, argv, func(addr string) { ready <- addr }) }()
 	select {
 	case s.addr = <-ready:

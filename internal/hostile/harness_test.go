@@ -88,7 +88,7 @@ type proc struct {
 	state  *os.ProcessState
 }
 
-// start runs cmd/plezi with "-addr 127.0.0.1:0 -shutdown-timeout 5s" and
+// start runs cmd/plezi with "-addr 127.0.0.1:0 -shutdown-timeout 5s -demo" and
 // args (later flags win) and waits until it listens. The test's cleanup
 // stops it; see stop. Do not pass -quiet: the address comes from the
 // "server: listening" log line.
@@ -113,7 +113,7 @@ func startNofile(t testing.TB, n int, args ...string) *proc {
 // the binary in place, as prlimit does, so that PID is the server's.
 func startWrapped(t testing.TB, env, wrap []string, args ...string) *proc {
 	t.Helper()
-	argv := append([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "5s"}, args...)
+	argv := append([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "5s", "-demo"}, args...)
 	p, err := launch(t, env, append(wrap, append([]string{bin}, argv...)...))
 	if err != nil {
 		t.Fatalf("start plezi %q: %v", args, err)

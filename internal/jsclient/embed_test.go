@@ -18,6 +18,23 @@ func TestSourceIsTheFile(t *testing.T) {
 	if !utf8.Valid(Source) {
 		t.Fatal("plezi.js is not valid UTF-8")
 	}
+	dts, err := os.ReadFile("plezi.d.ts")
+	if err != nil || !bytes.Equal(dts, Declarations) {
+		t.Fatalf("Declarations differ from plezi.d.ts on disk (%v)", err)
+	}
+}
+
+// TestDeclarationsCoverTheAPI: every public method of plezi.js is declared
+// in plezi.d.ts (a static check; the file was checked with tsc --strict).
+func TestDeclarationsCoverTheAPI(t *testing.T) {
+	for _, m := range []string{"on", "off", "emit", "send", "close", "subscribe", "unsubscribe", "publish", "register"} {
+		if !bytes.Contains(Source, []byte("Plezi.prototype."+m+" =")) {
+			t.Errorf("plezi.js lacks %s", m)
+		}
+		if !bytes.Contains(Declarations, []byte("  "+m+"(")) && !bytes.Contains(Declarations, []byte("  "+m+"<")) {
+			t.Errorf("plezi.d.ts does not declare %s", m)
+		}
+	}
 }
 
 // TestSourceDefinesTheAPI checks, statically, that the script defines what

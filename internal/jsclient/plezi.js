@@ -61,6 +61,27 @@
  * a higher id (two notifiers racing) is delivered. Ids are uint64: they
  * are compared as BigInt and kept as decimal strings, so ids above 2^53
  * stay exact.
+ *
+ * The push server (/push of cmd/plezi). Its frames are JSON too:
+ *   welcome     {"event":"welcome","id":"<connection id>"}   → client.id
+ *   message     {"event":"message","channel":"news","data":...}
+ *   notify      {"event":"notify","id":"12","identity":"bob","data":...}
+ * and the client has methods for it:
+ *
+ *   const p = new Plezi('/push', {token: jwt});     // ?token=jwt
+ *   await p.subscribe('news', (data, channel) => show(data));
+ *   p.on('message', (data, channel) => ...);         // every channel
+ *   p.on('notify', (data, msg) => ...);              // msg.id, msg.identity, msg.name
+ *   await p.register(jwt);                           // resolves {identity}
+ *   await p.publish('chat:1', {text: 'hi'});         // if the server allows it
+ *   await p.unsubscribe('news');
+ *
+ * After a reconnect the client subscribes again to its channels and
+ * registers again with its tokens, with "after" set to the id up to which
+ * it saw every notification of that identity (kept like _NID_ ids above,
+ * in localStorage too), so the server replays only what it missed; repeats
+ * are not delivered. Close code 4001 (the server's /api/disconnect) is
+ * final. Declarations for TypeScript: /plezi.d.ts.
  */
 (function (root) {
   'use strict';
@@ -73,11 +94,12 @@
     backoffCap: 10000,   // ms, largest reconnect window
     stableAfter: 5000,   // ms a connection must stay open to reset the backoff
     resume: true,        // send _resume and de-duplicate notifications
-    protocols: undefined // websocket sub-protocols
+    protocols: undefined, // websocket sub-protocols
+    token: undefined     // a JWT for the push server, sent as ?token=
   };
 
   // Close codes after which reconnecting cannot help.
-  var FINAL_CODES = { 1008: 1, 4001: 1, 4002: 1, 4003: 1, 4009: 1, 4401: 1, 4403: 1 };
+  var FINAL_CODES = { 1008: 1, 4001: 1, 4002: 1, 4003: 1, 4009: 1, 4401: 1, 4403: 1 }; // 4001: /api/disconnect
 
   var STORAGE_PREFIX = 'plezi:lastSeen:';
   var SEEN_WINDOW = 256; // ids remembered above the contiguous one, per identity
@@ -227,6 +249,7 @@
     if (!(this instanceof Plezi)) return new Plezi(url, opts);
     this.opts = Object.assign({}, DEFAULTS, opts || {});
     this._url = toSocketURL(url);
+    if (this.opts.token) this._url.searchParams.set('token', this.opts.token);
     this._storageKey = STORAGE_PREFIX + this._url.pathname;
     this._handlers = Object.create(null);
     this._pending = new Map();  // eid → {resolve, reject, timer}
@@ -240,6 +263,10 @@
     this._ws = null;
     this._closed = false;
     this._state = 'connecting';
+    this._channels = new Map(); // push: channel → handlers, subscribed again after a reconnect
+    this._tokens = [];          // push: tokens registered, registered again after a reconnect
+    this._opens = 0;
+    this.id = '';               // push: the connection id of the welcome
     this._connect();
   }
 
@@ -305,6 +332,97 @@
     return this._write(data, 0);
   };
 
+  // ---- the push server (/push) ------------------------------------------
+
+  /**
+   * subscribe joins channel (fn, if given, gets (data, channel) for each of
+   * its messages) and resolves once the server acked it; after a reconnect
+   * the client subscribes again by itself.
+   */
+  Plezi.prototype.subscribe = function (channel, fn) {
+    channel = String(channel);
+    var list = this._channels.get(channel) || [];
+    if (typeof fn === 'function') list.push(fn);
+    this._channels.set(channel, list);
+    return this._request({ event: 'subscribe', channel: channel });
+  };
+
+  /** unsubscribe leaves channel (and drops its handlers). */
+  Plezi.prototype.unsubscribe = function (channel) {
+    channel = String(channel);
+    this._channels.delete(channel);
+    return this._request({ event: 'unsubscribe', channel: channel });
+  };
+
+  /** publish sends data to channel's subscribers, where the server lets clients publish. */
+  Plezi.prototype.publish = function (channel, data) {
+    return this._request({ event: 'publish', channel: String(channel), data: data === undefined ? null : data });
+  };
+
+  /**
+   * register joins the identity in token's "sub" and receives its
+   * notifications, the ones it missed first; resolves with {identity}.
+   * Without a token it uses the connection's (opts.token). After a
+   * reconnect the client registers again, resuming after what it saw.
+   */
+  Plezi.prototype.register = function (token) {
+    token = token === undefined ? this.opts.token : token;
+    if (this._tokens.indexOf(token) < 0) this._tokens.push(token);
+    return this._request(this._registerFrame(token));
+  };
+
+  Plezi.prototype._registerFrame = function (token) {
+    var f = { event: 'register' };
+    if (token) f.token = String(token);
+    var st = this._seen[subjectOf(token || this.opts.token)];
+    if (st) f.after = st.f;
+    return f;
+  };
+
+  // _request sends a push frame with an _EID_ and returns a Promise of its ack.
+  Plezi.prototype._request = function (frame) {
+    var self = this;
+    if (this._closed) return Promise.reject(pleziError('plezi: client closed', 0, 'closed'));
+    var eid = ++this._eid;
+    frame._EID_ = eid;
+    return new Promise(function (resolve, reject) {
+      if (!self._write(JSON.stringify(frame), eid)) {
+        reject(pleziError('plezi: send queue full', 0, 'queue_full'));
+        return;
+      }
+      var timer = setTimeout(function () {
+        self._pending.delete(eid);
+        self._outbox = self._outbox.filter(function (f) { return f.eid !== eid; });
+        reject(pleziError('plezi: no ack for "' + frame.event + '" within ' + self.opts.timeout + ' ms', 408, 'timeout'));
+      }, self.opts.timeout);
+      self._pending.set(eid, { resolve: resolve, reject: reject, timer: timer, sent: self._state === 'open' });
+    });
+  };
+
+  // _restore subscribes and registers again after a reconnect (no acks
+  // awaited: a refusal arrives as an "_err_" event).
+  Plezi.prototype._restore = function () {
+    var self = this;
+    this._channels.forEach(function (_, channel) {
+      self._ws.send(JSON.stringify({ event: 'subscribe', channel: channel }));
+    });
+    this._tokens.forEach(function (token) {
+      self._ws.send(JSON.stringify(self._registerFrame(token)));
+    });
+  };
+
+  // subjectOf reads a JWT's "sub" without verifying it (the server does):
+  // the identity whose last seen id "after" reports.
+  function subjectOf(token) {
+    try {
+      var part = String(token).split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      var sub = JSON.parse(decodeURIComponent(escape(root.atob(part + '==='.slice((part.length + 3) % 4))))).sub;
+      return typeof sub === 'string' ? sub : '';
+    } catch (e) {
+      return '';
+    }
+  }
+
   /** close ends the connection for good (code 1000) and rejects what waits. */
   Plezi.prototype.close = function (code, reason) {
     if (this._closed) return;
@@ -346,6 +464,7 @@
   Plezi.prototype._onOpen = function () {
     this._state = 'open';
     this._openedAt = Date.now();
+    if (this._opens++ > 0) this._restore();
     var queued = this._outbox;
     this._outbox = [];
     for (var i = 0; i < queued.length; i++) {
@@ -420,10 +539,34 @@
     if (msg.event === '_ack_' || (msg.event === '_err_' && msg._EID_ !== undefined)) {
       if (this._settle(msg)) return;
     }
+    if (this._push(msg)) return;
     if (!this._fresh(msg, data)) return;
     if (typeof msg._gap_ === 'number' && msg._gap_ > 0) this._fire('gap', this, [msg._identity, msg._gap_]);
     var args = Array.isArray(msg.args) ? msg.args : [msg];
     this._fire(msg.event, msg, args);
+  };
+
+  // _push handles the push server's welcome, message and notify frames;
+  // false for any other message.
+  Plezi.prototype._push = function (msg) {
+    if (msg.event === 'welcome' && typeof msg.id === 'string' && msg.args === undefined) {
+      this.id = msg.id;
+      this._fire('welcome', msg, [msg.id]);
+      return true;
+    }
+    if (msg.event === 'message' && typeof msg.channel === 'string' && msg.args === undefined) {
+      var list = this._channels.get(msg.channel);
+      if (list) this._fire1(list, msg, [msg.data, msg.channel]);
+      this._fire('message', msg, [msg.data, msg.channel]);
+      return true;
+    }
+    if (msg.event === 'notify' && typeof msg.id === 'string' && typeof msg.identity === 'string' && msg.args === undefined) {
+      if (this.opts.resume && /^\d+$/.test(msg.id) && !this._freshID(msg.identity, msg.id)) return true;
+      if (typeof msg.gap === 'number' && msg.gap > 0) this._fire('gap', this, [msg.identity, msg.gap]);
+      this._fire('notify', msg, [msg.data, msg]);
+      return true;
+    }
+    return false;
   };
 
   // _settle resolves or rejects the emit the reply answers; false when no
@@ -443,9 +586,15 @@
     if (!this.opts.resume || msg._NID_ === undefined || typeof msg._identity !== 'string') return true;
     var nid = nidOf(msg, raw);
     if (nid === '') return true;
+    return this._freshID(msg._identity, nid);
+  };
+
+  // _freshID records notification id nid (decimal) of identity and
+  // reports whether it is new.
+  Plezi.prototype._freshID = function (identity, nid) {
     nid = BigInt(nid).toString();
-    var st = this._seen[msg._identity];
-    if (!st) st = this._seen[msg._identity] = { f: (BigInt(nid) - BigInt(1)).toString(), s: [] };
+    var st = this._seen[identity];
+    if (!st) st = this._seen[identity] = { f: (BigInt(nid) - BigInt(1)).toString(), s: [] };
     if (!seeNID(st, nid)) return false;
     saveSeen(this._storageKey, this._seen);
     return true;
@@ -453,7 +602,10 @@
 
   Plezi.prototype._fire = function (event, self, args) {
     var list = this._handlers[event];
-    if (!list) return;
+    if (list) this._fire1(list, self, args);
+  };
+
+  Plezi.prototype._fire1 = function (list, self, args) {
     list = list.slice(); // handlers may call off()
     for (var i = 0; i < list.length; i++) {
       try {

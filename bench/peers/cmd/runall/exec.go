@@ -104,7 +104,16 @@ func once(ctx context.Context, c *config, dir string, sv *server, r run, port in
 	if sv.raw {
 		args = append(args, "-raw")
 	}
+	args = append(args, sv.benchArgs()...)
 	return bench(ctx, dir, c.loadCPU, append(args, r.args...))
+}
+
+// benchArgs are the plezi-bench flags this server needs.
+func (sv *server) benchArgs() []string {
+	if sv.pushPath == "" {
+		return nil
+	}
+	return []string{"-push-path", sv.pushPath}
 }
 
 // coreArgs tells plezi-bench the server's core when it is one CPU.
@@ -126,7 +135,7 @@ func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, 
 		extra = append(extra, "-reuseport")
 	}
 	if r.id == "s4" {
-		extra = append(extra, "-unicast") // /unicast is off by default
+		extra = append(extra, "-unicast") // /unicast is off by default (and needs -demo, in the server's args)
 	}
 	env := []string{"PL_REDIS_URL=redis://" + c.redis + "/0"}
 	var nodes []*running
@@ -148,6 +157,7 @@ func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, 
 	args := []string{"-addr", strings.Join(addrs, ","), "-scenario", r.id, "-label", sv.name, "-json",
 		"-pid", strings.Join(pids, ",")}
 	args = append(args, coreArgs(c)...)
+	args = append(args, sv.benchArgs()...)
 	if r.id == "s4" {
 		args = append(args, "-redis", c.redis)
 	}

@@ -69,7 +69,7 @@ func (r *results) markdown(charts []string, analysis []byte) []byte {
 
 func (r *results) serverList() string {
 	desc := map[string]string{
-		"plezi":   "plezi (`cmd/plezi -debug`)",
+		"plezi":   "plezi (`cmd/plezi -debug -demo`; broadcasts on its raw route /demo/push)",
 		"gnetws":  "gnetws (bare gnet + gobwas/ws, the S1 memory baseline)",
 		"gorilla": "gorilla (gorilla/websocket, goroutine per connection)",
 		"gws":     "gws (lxzan/gws)",
@@ -87,8 +87,8 @@ func (r *results) serverList() string {
 // setups describe how a scenario's servers run, when it is not the usual
 // one server on the server CPU.
 var setups = map[string]string{
-	"s4": "plezi only (the peers have no cluster). Two nodes (`cmd/plezi -debug -loops 1 -unicast`, each on its own port, both pinned to the server CPU) share the local Redis (`PL_REDIS_URL`); each worker process of plezi-bench holds half of its connections on each node and sends, at a fixed total rate, from a connection on one node to one on the other, alternating directions. Latency is from send to delivery. Per delivered message: broker round trips and envelopes from the nodes' `/debug/stats` (−1: not served), Redis `PUBLISH` commands from `INFO commandstats` (the Redis is shared with whatever else runs on the machine). Server CPU is both nodes'; Redis is not pinned.",
-	"s7": "plezi only. N nodes (`cmd/plezi -debug -loops 1 -reuseport`) listen on one port, all pinned to the server CPU, and share the local Redis; the kernel spreads the connections over them. One connection broadcasts on /push: its node delivers locally and publishes once to Redis, every other node delivers what it hears. Server CPU is all nodes'.",
+	"s4": "plezi only (the peers have no cluster). Two nodes (`cmd/plezi -debug -demo -loops 1 -unicast`, each on its own port, both pinned to the server CPU) share the local Redis (`PL_REDIS_URL`); each worker process of plezi-bench holds half of its connections on each node and sends, at a fixed total rate, from a connection on one node to one on the other, alternating directions. Latency is from send to delivery. Per delivered message: broker round trips and envelopes from the nodes' `/debug/stats` (−1: not served), Redis `PUBLISH` commands from `INFO commandstats` (the Redis is shared with whatever else runs on the machine). Server CPU is both nodes'; Redis is not pinned.",
+	"s7": "plezi only. N nodes (`cmd/plezi -debug -demo -loops 1 -reuseport`) listen on one port, all pinned to the server CPU, and share the local Redis; the kernel spreads the connections over them. One connection broadcasts on /demo/push: its node delivers locally and publishes once to Redis, every other node delivers what it hears. Server CPU is all nodes'.",
 }
 
 // section writes the table of one scenario.

@@ -11,9 +11,13 @@ type server struct {
 	name string
 	raw  bool     // raw TCP: only the scenarios marked raw run against it
 	args []string // after the binary; "{addr}" is replaced
-	bin  string   // binary path, set once built
-	s2   bool     // raw peer that takes S2 (gnetraw)
-	s3   bool     // raw peer that takes S3 (rawloop)
+	// pushPath is the raw push route of the broadcast scenarios (S3, S5,
+	// S7); "" is plezi-bench's default, /push. cmd/plezi has it at
+	// /demo/push (its /push is the push server's JSON protocol).
+	pushPath string
+	bin      string // binary path, set once built
+	s2       bool   // raw peer that takes S2 (gnetraw)
+	s3       bool   // raw peer that takes S3 (rawloop)
 }
 
 // servers lists every server in run order; plezi is added when it builds.
@@ -25,7 +29,7 @@ func servers(dir string) []*server {
 	gnetraw.raw, gnetraw.s2 = true, true
 	rawloop.raw, rawloop.s3 = true, true
 	return []*server{
-		{name: "plezi", bin: dir + "/plezi", args: []string{"-addr", "{addr}", "-debug"}},
+		{name: "plezi", bin: dir + "/plezi", args: []string{"-addr", "{addr}", "-debug", "-demo"}, pushPath: "/demo/push"},
 		peer("gnetws"), peer("gorilla"), peer("gws"), peer("nbio"), gnetraw, rawloop,
 	}
 }

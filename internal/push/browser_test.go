@@ -1,0 +1,117 @@
+package push_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"testing/fstest"
+
+	"github.com/plezigo/plezi/internal/browser"
+	"github.com/plezigo/plezi/internal/push"
+	"github.com/plezigo/plezi/server"
+)
+
+const blankPage = `<!doctype html><meta charset="utf-8"><title>push</title><script src="/plezi.js"></script>`
+
+// js evaluates expr in tab and decodes its value; an error fails the test.
+func js[T any](t *testing.T, tab context.Context, expr string) T {
+	t.Helper()
+	v, err := browser.Eval[T](tab, expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func sameJSON(t *testing.T, what string, got any, want string) {
+	t.Helper()
+	b, _ := json.Marshal(got)
+	var g, w any
+	_ = json.Unmarshal(b, &g)
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s = %s, want %s", what, b, want)
+	}
+}
+
+// TestBrowserPush: plezi.js in a real Chromium against /push: subscribe,
+// a publish made through the HTTP API, register with a token, a
+// notification live, subscriptions and registration restored after a
+// reconnect, a notification sent while offline delivered (once) to the
+// next client, and /api/disconnect final. Chromium missing fails the test.
+func TestBrowserPush(t *testing.T) {
+	n := startNodeWith(t, push.Config{JWTSecret: []byte(testSecret)}, server.Config{}, func(s *server.Server) {
+		if err := s.StaticFS("/", fstest.MapFS{"index.html": {Data: []byte(blankPage)}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	bctx, cancel, err := browser.Launch(context.Background())
+	if err != nil {
+		t.Fatal(err) // never skip: scripts/test.sh installs Chromium
+	}
+	defer cancel()
+	tab, closeTab, err := browser.Open(bctx, "http://"+n.addr+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeTab()
+	tok := token(t, testSecret, claims("ann"))
+	first := js[map[string]string](t, tab, fmt.Sprintf(`(async () => {
+		window.p = new Plezi('/push', {token: %q});
+		p.got = []; p.notes = []; p.all = [];
+		p.subscribe('news', (d, ch) => p.got.push([ch, d]));
+		p.on('message', (d, ch) => p.all.push([ch, d]));
+		p.on('notify', (d, m) => p.notes.push([m.id, m.identity, d]));
+		await T.opened(p);
+		const r = await p.register();
+		return {id: p.id, identity: r.identity};
+	})()`, tok))
+	if first["identity"] != "ann" || first["id"] == "" {
+		t.Fatalf("register: %v", first)
+	}
+	mustAPI(t, n.addr, "/api/publish", `{"channel":"news","data":{"x":1}}`)
+	sameJSON(t, "messages", js[any](t, tab, `T.until(() => p.got.length === 1 && p.all.length === 1).then(() => [p.got, p.all])`),
+		`[[["news",{"x":1}]],[["news",{"x":1}]]]`)
+	mustAPI(t, n.addr, "/api/notify", `{"identity":"ann","data":"n1"}`)
+	sameJSON(t, "notes", js[any](t, tab, `T.until(() => p.notes.length === 1).then(() => p.notes)`), `[["1","ann","n1"]]`)
+
+	// A reconnect (the client closes with 3000, not a final code): the
+	// client subscribes and registers again by itself. Its next request is
+	// answered after those, in the connection's order.
+	js[bool](t, tab, `(async () => {
+		const old = p.id;
+		p._ws.close(3000);
+		await T.until(() => p.state === 'open' && p.id !== old);
+		await p.subscribe('other');
+		return true;
+	})()`)
+	mustAPI(t, n.addr, "/api/publish", `{"channel":"news","data":{"x":2}}`)
+	mustAPI(t, n.addr, "/api/notify", `{"identity":"ann","data":"n2"}`)
+	sameJSON(t, "after a reconnect", js[any](t, tab, `T.until(() => p.got.length === 2 && p.notes.length === 2).then(() => [p.got[1], p.notes])`),
+		`[["news",{"x":2}],[["1","ann","n1"],["2","ann","n2"]]]`)
+
+	// Offline: the client closes; a notification waits in the mailbox; the
+	// next client (same page, so the same last seen ids) gets only it.
+	js[bool](t, tab, `(p.close(), T.until(() => p.state === 'closed').then(() => true))`)
+	if m := mustAPI(t, n.addr, "/api/notify", `{"identity":"ann","event":"invoice","data":"n3"}`); m["registered"] != true {
+		t.Fatalf("notify while offline: %v", m)
+	}
+	second := js[any](t, tab, fmt.Sprintf(`(async () => {
+		window.q = new Plezi('/push', {token: %q});
+		q.notes = [];
+		q.on('notify', (d, m) => q.notes.push([m.id, m.name, d]));
+		await q.register();
+		await q.subscribe('fence');
+		return {notes: q.notes, lastSeen: q.lastSeen};
+	})()`, tok))
+	sameJSON(t, "offline notification", second, `{"notes":[["3","invoice","n3"]],"lastSeen":{"ann":"3"}}`)
+
+	// /api/disconnect closes with 4001, after which plezi.js stays closed.
+	id := js[string](t, tab, `(window.qc = T.closed(q), q.id)`)
+	mustAPI(t, n.addr, "/api/disconnect", fmt.Sprintf(`{"id":%q}`, id))
+	sameJSON(t, "disconnect", js[any](t, tab, `qc`), `{"code":4001,"reason":"disconnected by the server","state":"closed"}`)
+}
