@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/plezigo/plezi/dispatch"
 	"github.com/plezigo/plezi/codec/event"
+	"github.com/plezigo/plezi/dispatch"
 )
 
 // Close codes of /push. plezi.js does not reconnect after either.
