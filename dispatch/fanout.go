@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -30,6 +32,13 @@ type delivery struct {
 	modes   []mode          // per controller type index
 	exclude *Conn
 	publish bool
+
+	// Fan-out accounting (fanStart, fanDone): the start time in unix nanos,
+	// the loop tasks still running plus one for the caller, and the
+	// recipients reached so far.
+	born    int64
+	left    atomic.Int32
+	reached atomic.Int64
 }
 
 // newDelivery prepares an event for the controller types in the hub.
@@ -109,12 +118,15 @@ func appendJSONString(dst []byte, s string) []byte {
 // fanout hands each event loop with members one task that delivers d to all
 // of them.
 func (h *Hub) fanout(tg target, d *delivery) {
+	d.fanStart()
 	for i, ls := range h.sets {
 		if ls.count.Load() == 0 {
 			continue
 		}
+		d.left.Add(1)
 		h.loops.Run(i, func() { h.fanLoop(ls, tg, d) })
 	}
+	h.fanDone(d, 0)
 }
 
 // fanLoop runs on the loop that owns ls.
@@ -138,6 +150,8 @@ func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
 	}
 	h.stats.Delivered.Add(n)
 	clear(ls.scratch)
+	h.stats.DeliveryLatency.Observe((time.Now().UnixNano() - d.born) / 1e3)
+	h.fanDone(d, n)
 }
 
 // Multicast delivers event to every connection of the app, on every node.

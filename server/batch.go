@@ -43,6 +43,7 @@ func (l *loop) endBatch() {
 	clear(l.pend)
 	l.pend = l.pend[:0]
 	l.batching = false
+	l.flushCounts()
 }
 
 // writePending writes c's deferred frames, in order, in one call. Loop only.
@@ -59,6 +60,7 @@ func (c *conn) writePending() {
 	head := c.pendHead
 	c.pendHead, c.pendTail = 0, 0
 	if c.state == stateWS || c.state == stateClosing {
+		l.countOut(0, iovLen(iov))
 		if len(iov) == 1 {
 			_, _ = c.gc.Write(iov[0])
 		} else {

@@ -49,6 +49,10 @@ type Stats struct {
 	// StaticHeldMax is the most bytes any one of them held queued
 	// (high-water gauge, at most StaticBuffer).
 	StaticWaits, StaticHeldMax atomic.Int64
+	// RefusedStatus counts what Refused counts by the HTTP status the
+	// refusal answered (403 Origin, PreConnect's status, 503 over
+	// MaxConnections); the counts add up to Refused.
+	RefusedStatus StatusCounts
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -71,6 +75,7 @@ type Server struct {
 	addr     string
 	ready    chan struct{}
 	draining atomic.Bool
+	stopping atomic.Bool // shutdown began: not ready (DrainDelay, then draining)
 	wsCount  atomic.Int64
 	tcpCount atomic.Int64 // TCP connections from the acceptor's hand-off to OnClose
 	healthy  atomic.Bool
@@ -114,7 +119,8 @@ func New(cfg Config) *Server {
 		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
 		Secret: secretOf(cfg.ClusterSecret),
 	})
-	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, two patterns
+	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, three patterns
+	_ = s.Handle("/readyz", getOnly(s.readyz))
 	_ = s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
 	}))
@@ -271,18 +277,18 @@ func (s *Server) MessagesIn() int64 {
 // Connections returns the number of open websocket connections.
 func (s *Server) Connections() int { return int(s.wsCount.Load()) }
 
-// Healthy reports whether the node serves and hears its cluster.
+// Healthy reports whether the node serves and hears its cluster: false
+// from the start of shutdown (DrainDelay included) and while the broker
+// reports itself unhealthy (a deaf Redis subscription).
 func (s *Server) Healthy() bool {
 	if h, ok := s.cfg.Broker.(interface{ Healthy() bool }); ok && !h.Healthy() {
 		return false
 	}
-	return s.healthy.Load() && !s.draining.Load()
+	return s.healthy.Load() && !s.draining.Load() && !s.stopping.Load()
 }
 
+// healthz is liveness: the node answers HTTP (readiness is readyz).
 func (s *Server) healthz(*dispatch.Request, []byte) Response {
-	if !s.Healthy() {
-		return Response{Status: 503, Body: []byte("unhealthy\n")}
-	}
 	return Response{Body: []byte("ok\n")}
 }
 
@@ -346,6 +352,7 @@ func (s *Server) serve(ctx context.Context, e *engineRun, acc *acceptor) error {
 		return e.err()
 	case <-ctx.Done():
 	}
+	s.unready(e.dead)
 	acc.close()
 	s.drain()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

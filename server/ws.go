@@ -30,18 +30,19 @@ const statusTryAgainLater ws.StatusCode = 1013
 func (c *conn) readFrames() gnet.Action {
 	held := c.dec.PartialBytes()
 	c.l.reading = c
-	c.parseFrames()
+	c.l.bytesIn.Add(int64(c.parseFrames()))
 	c.l.reading = nil
 	c.trackPartial(held)
 	return gnet.None
 }
 
-// parseFrames runs the decoder over the buffered input. Loop only.
-func (c *conn) parseFrames() {
+// parseFrames runs the decoder over the buffered input and returns the
+// bytes it parsed. Loop only.
+func (c *conn) parseFrames() (parsed int) {
 	for c.state == stateWS || c.state == stateClosing {
 		buf, _ := c.gc.Peek(-1)
 		if len(buf) == 0 {
-			return
+			return parsed
 		}
 		ev, n, err := c.dec.Next(buf)
 		if err != nil {
@@ -55,13 +56,15 @@ func (c *conn) parseFrames() {
 			c.onFrame(&ev)
 		}
 		if n == 0 {
-			return // need more bytes
+			return parsed // need more bytes
 		}
 		_, _ = c.gc.Discard(n) // n > 0: gnet discards everything for n <= 0
+		parsed += n
 	}
 	if c.state != stateClosed {
 		_, _ = c.gc.Discard(-1)
 	}
+	return parsed
 }
 
 // trackPartial moves the node-wide count of bytes held by partial
