@@ -28,7 +28,8 @@ type options struct {
 	handshakeTimeout, ping, idle, shutdown time.Duration
 	maxOutbound, maxConns, loops, procs    int
 	reusePort, lockThread, debug, quiet    bool
-	redisURL, clusterSecret                string // environment only
+	redisURL, clusterSecret                string // environment only (or the config file)
+	opsOptions                                    // config file, API key, metrics, logging (ops.go)
 }
 
 // Bounds of the numeric settings.
@@ -43,6 +44,7 @@ func defaults() *options {
 		addr: ":3000", maxMessage: 1 << 20, maxOutbound: 4 << 20,
 		handshakeTimeout: 10 * time.Second, ping: 30 * time.Second,
 		idle: 75 * time.Second, shutdown: 10 * time.Second,
+		opsOptions: opsOptions{logFormat: "text", logLevel: "info"},
 	}
 }
 
@@ -54,7 +56,7 @@ type setting struct {
 
 func (o *options) settings() []setting {
 	bytes := func(hi int64) string { return fmt.Sprintf("a whole number of bytes from 1 to %d", hi) }
-	return []setting{
+	return append([]setting{
 		{"addr", "listen `host:port`", addrValue(&o.addr)},
 		{"max-message", "largest inbound message in `bytes` (larger → close 1009)", int64Value(&o.maxMessage, 1, maxMessageCap, bytes(maxMessageCap))},
 		{"compress", "enable permessage-deflate", boolValue(&o.compress)},
@@ -73,7 +75,7 @@ func (o *options) settings() []setting {
 		{"unicast", "mount /unicast, the cross-node unicast benchmark route (S4)", boolValue(&o.unicast)},
 		{"debug", "serve /debug/heap and /debug/stats", boolValue(&o.debug)},
 		{"quiet", "log warnings only", boolValue(&o.quiet)},
-	}
+	}, o.opsSettings()...)
 }
 
 // envName is a flag's environment twin: "max-message" → "PL_MAX_MESSAGE".
@@ -93,11 +95,16 @@ func parse(args []string, lookup func(string) (string, bool), out io.Writer) (*o
 	for _, s := range set {
 		fs.Var(s.v, s.name, s.usage+" ("+envName(s.name)+")")
 	}
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(out, fs)
 		}
 		return nil, err
+	}
+	if *showVersion {
+		fmt.Fprintln(out, "plezi", buildVersion())
+		return nil, errVersion
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: plezi takes flags only (plezi -help)", fs.Arg(0))
@@ -107,6 +114,9 @@ func parse(args []string, lookup func(string) (string, bool), out io.Writer) (*o
 	}
 	o.redisURL, _ = lookup("PL_REDIS_URL")
 	o.clusterSecret, _ = lookup("PL_CLUSTER_SECRET")
+	if err := o.fromFile(fs, set, lookup); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -131,14 +141,14 @@ func usage(out io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(out, `Usage: plezi [flags]
 
 Runs the Plezi websocket server with the demo app. Every flag has an
-environment twin named in parentheses; a flag on the command line wins, and
-an empty value counts as unset. Environment only: PL_REDIS_URL (share a
-Redis with other nodes), PL_CLUSTER_SECRET (sign cluster envelopes).
+environment twin named in parentheses; a flag on the command line wins over
+it, and an empty value counts as unset. Both win over the TOML file named by
+-config (PL_CONFIG), whose keys are the flag names (max-message = 1048576,
+ping = "30s"). Environment or file only: PL_REDIS_URL (share a Redis with
+other nodes), PL_CLUSTER_SECRET (sign cluster envelopes).
 
 `)
-	fs.SetOutput(out)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	printSettings(out, fs)
 }
 
 // value is a flag.Value parsed strictly: parse must take the whole text and

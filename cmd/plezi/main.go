@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -19,7 +18,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], nil); err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err := run(context.Background(), os.Args[1:], nil); err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errVersion) {
 		fmt.Fprintln(os.Stderr, "plezi:", err)
 		os.Exit(1)
 	}
@@ -27,17 +26,13 @@ func main() {
 
 // config is the server configuration o asks for.
 func (o *options) config() server.Config {
-	level := slog.LevelInfo
-	if o.quiet {
-		level = slog.LevelWarn
-	}
 	cfg := server.Config{
 		Addr: o.addr, MaxMessage: o.maxMessage, Compress: o.compress,
 		HandshakeTimeout: o.handshakeTimeout, PingInterval: o.ping, IdleTimeout: o.idle,
 		ShutdownTimeout: o.shutdown, MaxOutbound: o.maxOutbound, MaxConnections: o.maxConns,
 		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs, HandleSignals: true,
 		RedisURL: o.redisURL, ClusterSecret: o.clusterSecret,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Logger: o.logger(os.Stderr), DrainDelay: o.drainDelay,
 	}
 	for _, s := range strings.Split(o.origins, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -54,7 +49,13 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	srv := newApp(o.config())
+	cfg := o.config()
+	srv := newApp(cfg)
+	ops, err := mountOps(srv, o, cfg.Logger) // before the static files: they take every path under /
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
 	if o.unicast {
 		mountUnicast(srv)
 	}
