@@ -91,7 +91,9 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		m1 = scrape(t, url, key)
 		return m1.v("plezi_sent_bytes_total")-m0.v("plezi_sent_bytes_total") >= float64(3*msgs*(2+len(text)))
 	})
-	delta := func(name string, labels ...string) float64 { return m1.v(name, labels...) - max(0, m0.v(name, labels...)) }
+	delta := func(name string, labels ...string) float64 {
+		return m1.v(name, labels...) - max(0, m0.v(name, labels...))
+	}
 	checks := []struct {
 		what      string
 		got, want float64
