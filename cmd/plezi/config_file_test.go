@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,37 @@ func TestVersion(t *testing.T) {
 	if s := out.String(); !strings.HasPrefix(s, "plezi ") || len(strings.TrimSpace(s)) <= len("plezi") {
 		t.Fatalf("-version printed %q", s)
 	}
+}
+
+// FuzzConfigFile: any file content either loads or is refused with one
+// line naming the file; never a panic. The input's two halves are tried as
+// files of their own too.
+func FuzzConfigFile(f *testing.F) {
+	for _, s := range []string{
+		"max-message = 2048\nping = \"1m\"\n", "origins = [\"https://a.example\"]\n", "compress = true\n",
+		"[t]\nx = 1\n", "a = [1, \"b\"]\n", "ping = 1979-05-27T07:32:00Z\n", "max-message = 9223372036854775807\n",
+		"redis-url = \"redis://x\"\ncluster-secret = \"s\"\n", "\"max-message\" = 1\n", "",
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		half := len(data) / 2
+		for i, part := range [][]byte{data, data[:half], data[half:]} {
+			p := filepath.Join(dir, "fuzz"+strconv.Itoa(i)+".toml")
+			if err := os.WriteFile(p, part, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			o, err := parse([]string{"-config", p}, envMap(), new(bytes.Buffer))
+			if err != nil {
+				if msg := err.Error(); !strings.Contains(msg, p) || strings.Contains(msg, "\n") {
+					t.Fatalf("error %q: want one line naming %s", msg, p)
+				}
+				continue
+			}
+			if o.maxMessage < 1 || o.maxMessage > maxMessageCap || o.ping <= 0 || o.loops < 0 || o.loops > loopsCap {
+				t.Fatalf("loaded out-of-range settings from %q: %+v", part, o)
+			}
+		}
+	})
 }
