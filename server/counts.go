@@ -1,10 +1,6 @@
 package server
 
-import (
-	"sync/atomic"
-
-	"github.com/plezigo/plezi/dispatch"
-)
+import "sync/atomic"
 
 // The node's traffic counters, read by monitoring (cmd/plezi's /metrics):
 // one atomic add per read batch, per write call or per drain, never a lock
@@ -109,8 +105,3 @@ func (s *Server) refuse(status int) {
 	s.stats.Refused.Add(1)
 	s.stats.RefusedStatus.add(status)
 }
-
-// Broker returns the node's broker: Config.Broker, the Redis broker Run
-// connected to for Config.RedisURL, or nil on a single node. Call once
-// Ready is closed (Run sets it before); concurrency-safe after that.
-func (s *Server) Broker() dispatch.Broker { return s.cfg.Broker }

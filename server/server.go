@@ -166,6 +166,11 @@ func (s *Server) connectRedis() error {
 // Hub returns the server's dispatch hub (Multicast, Unicast, Notify, ...).
 func (s *Server) Hub() *dispatch.Hub { return s.hub }
 
+// Broker returns the node's broker: Config.Broker, the Redis broker Run
+// connected to for Config.RedisURL, or nil on a single node. Call once
+// Ready is closed (Run sets it before); concurrency-safe after that.
+func (s *Server) Broker() dispatch.Broker { return s.cfg.Broker }
+
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 

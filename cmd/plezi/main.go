@@ -51,11 +51,11 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	}
 	cfg := o.config()
 	srv := newApp(cfg)
-	ops, err := mountOps(srv, o, cfg.Logger) // before the static files: they take every path under /
+	mon, err := mountOps(srv, o, cfg.Logger) // before the static files: they take every path under /
 	if err != nil {
 		return err
 	}
-	defer ops.Close()
+	defer mon.Close()
 	if o.unicast {
 		mountUnicast(srv)
 	}

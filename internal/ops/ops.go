@@ -53,7 +53,8 @@ type Ops struct {
 // cfg.MetricsAddr), /status.json and the status page to srv, which must
 // not be running yet; with cfg.MetricsAddr it binds that listener now and
 // serves on it once srv is ready. Errors wrap ErrConfig, a failed Handle
-// or the listener's bind error.
+// or the listener's bind error. Call before srv.Run, from the goroutine
+// that sets srv up (like Server.Handle).
 func Mount(srv *server.Server, cfg Config) (*Ops, error) {
 	if srv == nil || cfg.APIKey == nil {
 		return nil, fmt.Errorf("%w: a server and an APIKey function are required", ErrConfig)
@@ -100,7 +101,7 @@ func (o *Ops) handle() error {
 func (o *Ops) Registry() *prometheus.Registry { return o.reg }
 
 // MetricsAddr returns the metrics listener's bound address, or "" without
-// one.
+// one. Concurrency-safe.
 func (o *Ops) MetricsAddr() string {
 	if o.ln == nil {
 		return ""
