@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -31,6 +33,13 @@ type delivery struct {
 	exclude *Conn
 	origin  *Conn // the connection whose message caused it, or nil: held when a recipient is backlogged
 	publish bool
+
+	// Fan-out accounting (fanStart, fanDone): the start time in unix nanos,
+	// the loop tasks still running plus one for the caller, and the
+	// recipients reached so far.
+	born    int64
+	left    atomic.Int32
+	reached atomic.Int64
 }
 
 // newDelivery prepares an event for the controller types in the hub.
@@ -85,12 +94,15 @@ func (d *delivery) encodeArgs() error {
 // fanout hands each event loop with members one task that delivers d to all
 // of them.
 func (h *Hub) fanout(tg target, d *delivery) {
+	d.fanStart()
 	for i, ls := range h.sets {
 		if ls.count.Load() == 0 {
 			continue
 		}
+		d.left.Add(1)
 		h.loops.Run(i, func() { h.fanLoop(ls, tg, d) })
 	}
+	h.fanDone(d, 0)
 }
 
 // fanLoop runs on the loop that owns ls.
@@ -119,6 +131,8 @@ func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
 	if slow {
 		d.origin.t.Hold()
 	}
+	h.stats.DeliveryLatency.Observe((time.Now().UnixNano() - d.born) / 1e3)
+	h.fanDone(d, n)
 }
 
 // Multicast delivers event to every connection of the app, on every node.
@@ -287,14 +301,6 @@ func (h *Hub) unsubscribe(c *Conn, ch string) {
 	if left {
 		h.unrefChannel(ch)
 	}
-}
-
-// Channels returns how many channels and patterns this node's connections
-// are subscribed to. Concurrency-safe.
-func (h *Hub) Channels() int {
-	h.chanMu.Lock()
-	defer h.chanMu.Unlock()
-	return len(h.chanRefs)
 }
 
 // refChannel counts a local subscriber and subscribes the node to the

@@ -58,6 +58,13 @@ type Stats struct {
 	// NotesSkipped counts note ids a connection's window moved past
 	// without having delivered them (see HubConfig.NoteWindow).
 	NotesSkipped atomic.Int64
+	// FanoutSize gets one observation per fan-out (Multicast, Broadcast,
+	// Publish, and those arriving from the cluster): the local connections
+	// it reached, summed over the loops. DeliveryLatency gets one per loop
+	// a fan-out reached: microseconds from the fan-out's start on this node
+	// (the publish, or the envelope's arrival) to the loop queueing its
+	// frames, which the loop writes at the end of the same task batch.
+	FanoutSize, DeliveryLatency Histogram
 }
 
 // Hub owns routes, connections, fan-out and identities of one node.
@@ -324,6 +331,7 @@ func (h *Hub) Open(c *Conn, t Transport, route *Route, ctrl Controller, req *Req
 	// fan-out find c through the loop set from other goroutines.
 	c.slot, c.gen = ls.add(c)
 	ls.mu.Unlock()
+	route.typ.conns.Add(1)
 }
 
 // NewController makes a controller for route (its factory's), for
@@ -365,6 +373,7 @@ func (h *Hub) remove(c *Conn) {
 	ls := h.sets[c.loop]
 	ls.mu.Lock()
 	ls.del(c)
+	c.route.typ.conns.Add(-1)
 	var chans []string
 	if x := c.x.Load(); x != nil {
 		chans, x.chans = x.chans, nil

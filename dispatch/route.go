@@ -3,6 +3,7 @@ package dispatch
 import (
 	"reflect"
 	"strings"
+	"sync/atomic"
 
 	"github.com/plezigo/plezi/codec/event"
 )
@@ -88,7 +89,8 @@ type ctype struct {
 	idx     int
 	rtype   reflect.Type
 	events  *event.Table
-	unknown bool // has Unknown(event, args)
+	unknown bool         // has Unknown(event, args)
+	conns   atomic.Int64 // open connections of this type (Hub.Controllers)
 }
 
 // lifecycle and Socket method names are never events.

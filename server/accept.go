@@ -203,7 +203,7 @@ func (a *acceptor) admit(c *net.TCPConn) {
 	s := a.s
 	// Only this goroutine adds to tcpCount, so the check holds.
 	if m := s.cfg.MaxConnections; m > 0 && s.tcpCount.Load() >= int64(m) {
-		s.stats.Refused.Add(1)
+		s.refuse(http.StatusServiceUnavailable)
 		answer(c, fullResponse)
 		return
 	}

@@ -53,6 +53,7 @@ func (l *loop) endBatch() {
 	clear(l.pend)
 	l.pend = l.pend[:0]
 	l.batching = false
+	l.flushCounts()
 }
 
 // writePending writes c's deferred frames, in order, in one call. Loop only.
@@ -71,6 +72,7 @@ func (c *conn) writePending() {
 	}
 	l.iov = iov // keep the grown scratch
 	if c.state == stateWS || c.state == stateClosing {
+		l.countOut(0, iovLen(iov))
 		if len(iov) == 1 {
 			_, _ = c.gc.Write(iov[0])
 		} else {

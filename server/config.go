@@ -71,6 +71,11 @@ type Config struct {
 	// process-wide setting: Run sets it when it starts and puts the previous
 	// value back when it returns.
 	Procs int
+	// DrainDelay is how long shutdown waits, still serving and accepting,
+	// between /readyz turning 503 and the drain (listener closed, 1001
+	// sent): time for a load balancer's probe to take the node out first.
+	// Default 0.
+	DrainDelay time.Duration
 	// HandleSignals makes Run drain and return on SIGTERM or SIGINT (as
 	// cmd/plezi does). Off by default: an embedder owns its process's
 	// signals and stops Run by cancelling its context.

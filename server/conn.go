@@ -92,6 +92,7 @@ func (c *conn) Send(op ws.OpCode, payload []byte) {
 	}
 	b := pool.Get(len(payload) + 14)
 	*b = c.enc.AppendMessage(*b, op, payload)
+	c.l.msgsOut.Add(1)
 	c.queue(b)
 }
 
@@ -103,6 +104,7 @@ func (c *conn) SendPrepared(p *codec.Prepared) {
 	f := p.Frame(&c.enc)
 	b := pool.Get(len(f))
 	*b = append(*b, f...)
+	c.l.msgsOut.Add(1)
 	c.queue(b)
 }
 
@@ -170,6 +172,7 @@ func (c *conn) write(b *[]byte) {
 		c.l.deferWrite(c, *b, b)
 	default:
 		_, _ = c.gc.Write(*b)
+		c.l.countOut(0, len(*b))
 		c.checkOutbound()
 		pool.Put(b)
 	}
@@ -182,10 +185,13 @@ func (c *conn) SendOnLoop(p *codec.Prepared) {
 		return
 	}
 	if c.l.batching {
+		c.l.outMsgs++ // bytes are counted when written (writePending)
 		c.l.deferWrite(c, p.Frame(&c.enc), nil)
 		return
 	}
-	_, _ = c.gc.Write(p.Frame(&c.enc))
+	f := p.Frame(&c.enc)
+	_, _ = c.gc.Write(f)
+	c.l.countOut(1, len(f))
 	c.checkOutbound()
 }
 
@@ -199,6 +205,7 @@ func (c *conn) writeNow(b []byte) {
 	}
 	c.writePending()
 	_, _ = c.gc.Write(b)
+	c.l.countOut(0, len(b))
 }
 
 // checkOutbound marks a websocket whose unsent bytes pass the backlog mark

@@ -211,7 +211,7 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 		return
 	}
 	if !s.originAllowed(r) {
-		s.stats.Refused.Add(1)
+		s.refuse(http.StatusForbidden)
 		c.respond(http.StatusForbidden, "origin not allowed", false)
 		return
 	}
@@ -243,7 +243,7 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 	}
 	s := c.l.srv
 	if status != 0 {
-		s.stats.Refused.Add(1)
+		s.refuse(status)
 		c.respond(status, msg, false)
 		return
 	}
@@ -253,7 +253,7 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 	}
 	if n := s.wsCount.Add(1); s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
 		s.wsCount.Add(-1)
-		s.stats.Refused.Add(1)
+		s.refuse(http.StatusServiceUnavailable)
 		c.respond(http.StatusServiceUnavailable, "too many connections", false, "Retry-After: 1")
 		return
 	}

@@ -53,6 +53,8 @@ type loop struct {
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
 	now    int64        // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
+
+	traffic // websocket bytes and messages in and out (counts.go)
 }
 
 // task is one queued item: a function, or a frame to write to a

@@ -52,6 +52,10 @@ type Stats struct {
 	// rates, because its fan-out reached a backlogged recipient; and
 	// connections closed because their unread input passed MaxInbound.
 	ReadPauses, Throttled, Held, InboundOverflows atomic.Int64
+	// RefusedStatus counts what Refused counts by the HTTP status the
+	// refusal answered (403 Origin, PreConnect's status, 503 over
+	// MaxConnections); the counts add up to Refused.
+	RefusedStatus StatusCounts
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -74,6 +78,7 @@ type Server struct {
 	addr     string
 	ready    chan struct{}
 	draining atomic.Bool
+	stopping atomic.Bool // shutdown began: not ready (DrainDelay, then draining)
 	wsCount  atomic.Int64
 	tcpCount atomic.Int64 // TCP connections from the acceptor's hand-off to OnClose
 	healthy  atomic.Bool
@@ -122,6 +127,7 @@ func New(cfg Config) *Server {
 		Secret: secretOf(cfg.ClusterSecret),
 	})
 	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, three patterns
+	_ = s.Handle("/readyz", getOnly(s.readyz))
 	_ = s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
 	}))
@@ -153,10 +159,8 @@ func identitiesOf(cfg Config) dispatch.Identities {
 // Hub returns the server's dispatch hub (Multicast, Unicast, Notify, ...).
 func (s *Server) Hub() *dispatch.Hub { return s.hub }
 
-// Broker returns the node's broker: Config.Broker, or the Redis broker Run
-// made from Config.RedisURL; nil on one node without one. Call it once
-// Ready is closed (Run sets it before then); the broker is closed when Run
-// returns.
+// Broker returns the node's broker, Config.Broker (nil on a single node
+// without one). Concurrency-safe.
 func (s *Server) Broker() dispatch.Broker { return s.cfg.Broker }
 
 // Stats returns the server's counters.
@@ -270,18 +274,18 @@ func (s *Server) MessagesIn() int64 {
 // Connections returns the number of open websocket connections.
 func (s *Server) Connections() int { return int(s.wsCount.Load()) }
 
-// Healthy reports whether the node serves and hears its cluster.
+// Healthy reports whether the node serves and hears its cluster: false
+// from the start of shutdown (DrainDelay included) and while the broker
+// reports itself unhealthy (a deaf Redis subscription).
 func (s *Server) Healthy() bool {
 	if h, ok := s.cfg.Broker.(interface{ Healthy() bool }); ok && !h.Healthy() {
 		return false
 	}
-	return s.healthy.Load() && !s.draining.Load()
+	return s.healthy.Load() && !s.draining.Load() && !s.stopping.Load()
 }
 
+// healthz is liveness: the node answers HTTP (readiness is readyz).
 func (s *Server) healthz(*dispatch.Request, []byte) Response {
-	if !s.Healthy() {
-		return Response{Status: 503, Body: []byte("unhealthy\n")}
-	}
 	return Response{Body: []byte("ok\n")}
 }
 
@@ -339,6 +343,7 @@ func (s *Server) serve(ctx context.Context, e *engineRun, acc *acceptor) error {
 		return e.err()
 	case <-ctx.Done():
 	}
+	s.unready(e.dead)
 	acc.close()
 	s.drain()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

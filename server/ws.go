@@ -45,26 +45,27 @@ const (
 func (c *conn) readFrames() gnet.Action {
 	held := c.dec.PartialBytes()
 	c.l.reading = c
-	c.parseFrames()
+	c.l.bytesIn.Add(int64(c.parseFrames()))
 	c.l.reading = nil
 	c.trackPartial(held)
 	return gnet.None
 }
 
 // parseFrames runs the decoder over the buffered input, a window at a
-// time. Loop only.
-func (c *conn) parseFrames() {
+// time, and returns the bytes it parsed. Loop only.
+func (c *conn) parseFrames() (parsed int) {
 	for c.state == stateWS || c.state == stateClosing {
 		buf, _ := c.gc.Peek(min(c.gc.InboundBuffered(), peekWindow))
 		if len(buf) == 0 {
-			return
+			return parsed
 		}
 		n, step := c.frames(buf)
 		if n > 0 {
 			_, _ = c.gc.Discard(n) // n > 0: gnet discards everything for n <= 0
+			parsed += n
 		}
 		if step == stepWait {
-			return
+			return parsed
 		}
 		if step == stepDrop {
 			break
@@ -73,6 +74,7 @@ func (c *conn) parseFrames() {
 	if c.state != stateClosed {
 		_, _ = c.gc.Discard(-1)
 	}
+	return parsed
 }
 
 // frames handles the frames in buf, a window of c's input; n is how many

@@ -28,8 +28,9 @@ type options struct {
 	handshakeTimeout, ping, idle, shutdown time.Duration
 	maxOutbound, maxConns, loops, procs    int
 	reusePort, lockThread, debug, quiet    bool
-	redisURL, clusterSecret                string // environment only
+	redisURL, clusterSecret                string // environment only (or the config file)
 	push                                   pushOptions
+	opsOptions                             // config file, metrics, logging (ops.go)
 }
 
 // Bounds of the numeric settings.
@@ -44,6 +45,7 @@ func defaults() *options {
 		addr: ":3000", maxMessage: 1 << 20, maxOutbound: 4 << 20,
 		handshakeTimeout: 10 * time.Second, ping: 30 * time.Second,
 		idle: 75 * time.Second, shutdown: 10 * time.Second,
+		opsOptions: opsOptions{logFormat: "text", logLevel: "info"},
 	}
 }
 
@@ -74,7 +76,7 @@ func (o *options) settings() []setting {
 		{"unicast", "mount /unicast, the cross-node unicast benchmark route (S4)", boolValue(&o.unicast)},
 		{"debug", "serve /debug/heap and /debug/stats", boolValue(&o.debug)},
 		{"quiet", "log warnings only", boolValue(&o.quiet)},
-	}, o.push.settings()...)
+	}, append(o.push.settings(), o.opsSettings()...)...)
 }
 
 // envName is a flag's environment twin: "max-message" → "PL_MAX_MESSAGE".
@@ -94,11 +96,16 @@ func parse(args []string, lookup func(string) (string, bool), out io.Writer) (*o
 	for _, s := range set {
 		fs.Var(s.v, s.name, s.usage+" ("+envName(s.name)+")")
 	}
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(out, fs)
 		}
 		return nil, err
+	}
+	if *showVersion {
+		fmt.Fprintln(out, "plezi", buildVersion())
+		return nil, errVersion
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: plezi takes flags only (plezi -help)", fs.Arg(0))
@@ -108,6 +115,9 @@ func parse(args []string, lookup func(string) (string, bool), out io.Writer) (*o
 	}
 	o.redisURL, _ = lookup("PL_REDIS_URL")
 	o.clusterSecret, _ = lookup("PL_CLUSTER_SECRET")
+	if err := o.fromFile(fs, set, lookup); err != nil {
+		return nil, err
+	}
 	if o.unicast && !o.push.demo {
 		return nil, errors.New("-unicast (PL_UNICAST) mounts a demo route: it needs -demo (PL_DEMO) too")
 	}
@@ -136,14 +146,14 @@ func usage(out io.Writer, fs *flag.FlagSet) {
 
 Runs the Plezi push server (/push, the HTTP API under /api); the demo app
 with -demo. Every flag has an
-environment twin named in parentheses; a flag on the command line wins, and
-an empty value counts as unset. Environment only: PL_REDIS_URL (share a
-Redis with other nodes), PL_CLUSTER_SECRET (sign cluster envelopes).
+environment twin named in parentheses; a flag on the command line wins over
+it, and an empty value counts as unset. Both win over the TOML file named by
+-config (PL_CONFIG), whose keys are the flag names (max-message = 1048576,
+ping = "30s"). Environment or file only: PL_REDIS_URL (share a Redis with
+other nodes), PL_CLUSTER_SECRET (sign cluster envelopes).
 
 `)
-	fs.SetOutput(out)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	printSettings(out, fs)
 }
 
 // value is a flag.Value parsed strictly: parse must take the whole text and

@@ -28,7 +28,7 @@ func (p *pushOptions) settings() []setting {
 		{"demo", "mount the demo: chat page at /, /echo, /demo/push, /chat/:room (and /unicast with -unicast)", boolValue(&p.demo)},
 		{"api-key", "`key` of the HTTP API (X-API-Key); empty = a random one for this run, logged at start", secretValue(&p.apiKey, minAPIKey)},
 		{"jwt-secret", "HS256 `secret` of connection tokens; empty (and no -jwt-public-key) = anonymous connections", secretValue(&p.jwtSecret, minJWTSecret)},
-		{"jwt-public-key", "PEM `file`: RSA (RS256) or P-256 (ES256) public key of connection tokens", fileValue(&p.jwtPublicKey)},
+		{"jwt-public-key", "PEM `file`: RSA (RS256) or P-256 (ES256) public key of connection tokens", pemFileValue(&p.jwtPublicKey)},
 		{"jwt-audience", "`aud` every token must name", textValue(&p.jwtAudience)},
 		{"jwt-issuer", "`iss` every token must have", textValue(&p.jwtIssuer)},
 		{"client-publish", "comma-separated channel `globs` clients may publish to, such as 'chat:*'; empty = none", globsValue(&p.clientPublish)},
@@ -52,7 +52,7 @@ func secretValue(p *string, minLen int) flag.Value {
 	}, want: fmt.Sprintf("at least %d bytes without surrounding spaces (a random string)", minLen)}
 }
 
-func fileValue(p *string) flag.Value {
+func pemFileValue(p *string) flag.Value {
 	return &value[string]{p: p, parse: identity, ok: func(s string) bool {
 		st, err := os.Stat(s)
 		return s == "" || err == nil && st.Mode().IsRegular()

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -22,7 +21,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], nil); err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err := run(context.Background(), os.Args[1:], nil); err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errVersion) {
 		fmt.Fprintln(os.Stderr, "plezi:", err)
 		os.Exit(1)
 	}
@@ -31,16 +30,12 @@ func main() {
 // config is the server configuration o asks for, without its broker:
 // run builds that from PL_REDIS_URL.
 func (o *options) config() server.Config {
-	level := slog.LevelInfo
-	if o.quiet {
-		level = slog.LevelWarn
-	}
 	cfg := server.Config{
 		Addr: o.addr, MaxMessage: o.maxMessage, Compress: o.compress,
 		HandshakeTimeout: o.handshakeTimeout, PingInterval: o.ping, IdleTimeout: o.idle,
 		ShutdownTimeout: o.shutdown, MaxOutbound: o.maxOutbound, MaxConnections: o.maxConns,
 		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs, HandleSignals: true,
-		ClusterSecret: o.clusterSecret, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		ClusterSecret: o.clusterSecret, Logger: o.logger(os.Stderr), DrainDelay: o.drainDelay,
 	}
 	for _, s := range strings.Split(o.origins, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -67,7 +62,7 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	defer b.Close() // after Run returned and push stopped: nothing uses it then
 	cfg.Broker = b
 	srv := server.New(cfg)
-	stopPush, err := startPush(ctx, srv, o, cfg.Logger)
+	key, stopPush, err := startPush(ctx, srv, o, cfg.Logger)
 	if err != nil {
 		return err
 	}
@@ -75,6 +70,11 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	if o.push.demo {
 		mountDemo(srv, o.unicast)
 	}
+	mon, err := mountOps(srv, o, cfg.Logger, key) // before the static files: they take every path under /
+	if err != nil {
+		return err
+	}
+	defer mon.Close()
 	if o.debug {
 		if err := errors.Join(srv.Handle("/debug/heap", server.DebugHeap), srv.Handle("/debug/stats", srv.DebugStats)); err != nil {
 			return err

@@ -13,16 +13,16 @@ import (
 )
 
 // startPush mounts the push server (/push and /api) on srv, before Run,
-// and runs its start-up log and cluster stats until ctx ends. stop ends
-// them and waits.
-func startPush(ctx context.Context, srv *server.Server, o *options, log *slog.Logger) (stop func(), err error) {
+// and runs its start-up log and cluster stats until ctx ends. key is its
+// API key, configured or generated; stop ends them and waits.
+func startPush(ctx context.Context, srv *server.Server, o *options, log *slog.Logger) (key string, stop func(), err error) {
 	cfg, err := o.push.config(log)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	svc, err := push.Mount(srv, cfg)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -33,7 +33,8 @@ func startPush(ctx context.Context, srv *server.Server, o *options, log *slog.Lo
 			log.Warn("push: stopped", "err", err)
 		}
 	}()
-	return func() { cancel(); wg.Wait() }, nil
+	key, _ = svc.APIKey()
+	return key, func() { cancel(); wg.Wait() }, nil
 }
 
 // config is the push.Config the settings ask for.

@@ -97,7 +97,7 @@ func (s *Service) handler(o op) server.Handler {
 }
 
 func (s *Service) serve(o op, r *dispatch.Request, body []byte) answer {
-	if !s.key.allows(r) {
+	if !s.key.Allows(r) {
 		return refuse(http.StatusUnauthorized, "", "missing or wrong API key (X-API-Key: <key> or Authorization: apikey <key>)")
 	}
 	m := string(r.Raw().Method())

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/apikey"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -20,7 +21,7 @@ type Service struct {
 	hub       *dispatch.Hub
 	cfg       Config
 	verify    *verifier // nil: anonymous connections
-	key       apiKey
+	key       apikey.Key
 	generated bool // the API key was made by Mount
 	stats     Stats
 	nodes     *nodeTable
@@ -47,7 +48,7 @@ func Mount(srv *server.Server, cfg Config) (*Service, error) {
 		cfg.APIKey, s.generated = rand.Text(), true
 		s.cfg.APIKey = cfg.APIKey
 	}
-	s.key = newAPIKey(cfg.APIKey)
+	s.key = apikey.New(cfg.APIKey)
 	s.nodes = newNodeTable(cfg.MaxNodes, 3*cfg.StatsEvery)
 	err = srv.Route(cfg.Path, func() dispatch.Controller { return &Push{svc: s} }, dispatch.AutoDispatch(false))
 	if err != nil {
