@@ -19,14 +19,15 @@ type pushOptions struct {
 
 // Bounds of the push secrets.
 const (
-	minAPIKey    = 16 // bytes
-	minJWTSecret = 32 // bytes: HS256 wants a key as long as its hash
+	minAPIKey    = 16  // bytes
+	maxAPIKey    = 256 // bytes: it travels in a header
+	minJWTSecret = 32  // bytes: HS256 wants a key as long as its hash
 )
 
 func (p *pushOptions) settings() []setting {
 	return []setting{
 		{"demo", "mount the demo: chat page at /, /echo, /demo/push, /chat/:room (and /unicast with -unicast)", boolValue(&p.demo)},
-		{"api-key", "`key` of the HTTP API (X-API-Key); empty = a random one for this run, logged at start", secretValue(&p.apiKey, minAPIKey)},
+		{"api-key", "`key` of the HTTP API, /metrics and the status page (X-API-Key or Authorization: apikey); empty = a random one for this run, logged at start", apiKeyValue(&p.apiKey)},
 		{"jwt-secret", "HS256 `secret` of connection tokens; empty (and no -jwt-public-key) = anonymous connections", secretValue(&p.jwtSecret, minJWTSecret)},
 		{"jwt-public-key", "PEM `file`: RSA (RS256) or P-256 (ES256) public key of connection tokens", pemFileValue(&p.jwtPublicKey)},
 		{"jwt-audience", "`aud` every token must name", textValue(&p.jwtAudience)},
@@ -44,6 +45,15 @@ func (p *pushOptions) globs() []string {
 		}
 	}
 	return out
+}
+
+// apiKeyValue is the -api-key setting: visible ASCII without spaces (it
+// travels in a header), 16 to 256 bytes, or empty.
+func apiKeyValue(p *string) flag.Value {
+	return &value[string]{p: p, parse: identity, ok: func(s string) bool {
+		return s == "" || len(s) >= minAPIKey && len(s) <= maxAPIKey &&
+			!strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' })
+	}, want: fmt.Sprintf("%d to %d visible ASCII characters, no spaces", minAPIKey, maxAPIKey)}
 }
 
 func secretValue(p *string, minLen int) flag.Value {
