@@ -67,6 +67,11 @@ const (
 	flagBacklogged                    // unsent output over the backlog mark; set and cleared by the loop
 	flagHeld                          // a fan-out it caused reached a backlogged recipient; set by any goroutine
 	flagMidMessage                    // the decoder is inside a data message; loop-owned
+	// queuedOne counts, in the bits above the flags, the write tasks for
+	// the connection in its loop's inbox or in the batch being drained: a
+	// write made inside an inline callback may be kept for the end of the
+	// callback only while that count is 0, else it would overtake them.
+	queuedOne
 )
 
 func (c *conn) isGone() bool { return c.flags.Load()&flagGone != 0 }
@@ -111,11 +116,12 @@ func (c *conn) SendPrepared(p *codec.Prepared) {
 // queue hands an encoded frame to the loop. Writes reach a connection in
 // the order they entered the loop's inbox, whatever primitive made them
 // (fan-out tasks, unicasts, direct writes). Inside an inline callback, with
-// nothing queued before it, the frame is kept on the connection and
-// written when the callback returns, with no task and no wake-up.
+// nothing queued before it (no write task of c waiting, in the inbox or
+// later in the batch the loop drains), the frame is kept on the connection
+// and written when the callback returns, with no task and no wake-up.
 func (c *conn) queue(b *[]byte) {
 	c.mu.Lock() // lock order: conn.mu, then loop.mu (in idle)
-	if c.inCB && c.l.idle() {
+	if c.inCB && c.flags.Load() < queuedOne && c.l.idle() {
 		if c.out == nil {
 			c.out = b
 		} else {
@@ -126,6 +132,7 @@ func (c *conn) queue(b *[]byte) {
 		c.mu.Unlock()
 		return
 	}
+	c.flags.Add(queuedOne)
 	c.mu.Unlock()
 	c.l.submit(task{c: c, buf: b})
 }

@@ -132,6 +132,7 @@ func (l *loop) runTask(t *task) {
 	case t.fn != nil:
 		t.c.inline(t.fn)
 	default:
+		t.c.flags.Add(^(queuedOne - 1)) // one write task of c fewer
 		t.c.write(t.buf)
 	}
 }
