@@ -267,3 +267,36 @@ func TestProcs(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowHandlerKeepsItsConnection: the handshake timeout bounds the
+// client's request, not the handler's work; a handler running past it
+// still answers on its connection.
+func TestSlowHandlerKeepsItsConnection(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quiet, Loops: 1, HandshakeTimeout: 200 * time.Millisecond})
+	noErr(t, s.Handle("/slow", func(*dispatch.Request, []byte) server.Response {
+		<-release
+		return server.Response{Body: []byte("done")}
+	}))
+	n := run(t, s)
+	conn, err := net.Dial("tcp", n.Addr())
+	noErr(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"))
+	noErr(t, err)
+	// A connection opened after it that sends nothing is dropped by the
+	// timeout: by then a sweep has passed the slow request's deadline too.
+	idle, err := net.Dial("tcp", n.Addr())
+	noErr(t, err)
+	defer idle.Close()
+	eventually(t, "the idle connection timed out", func() bool { return s.Stats().HandshakeTimeouts.Load() == 1 })
+	close(release)
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	noErr(t, err)
+	defer resp.Body.Close()
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(body) != "done" {
+		t.Fatalf("got %d %q, want 200 done", resp.StatusCode, body)
+	}
+}

@@ -556,7 +556,7 @@ func (l *loop) sweep() {
 	for i := len(l.conns) - 1; i >= 0; i-- {
 		c := l.conns[i]
 		switch c.state {
-		case stateHTTP, statePending:
+		case stateHTTP: // not statePending: the timeout bounds the client's request, not a handler's work
 			if c.deadline != 0 && now > c.deadline {
 				l.srv.stats.HandshakeTimeouts.Add(1)
 				c.drop()
