@@ -51,4 +51,4 @@ ensure_redis() {
 
 ensure_chromium
 ensure_redis
-exec go test -race -timeout 20m ./... "$@"
+exec go test -race -count=1 -timeout 20m ./... "$@"

@@ -273,6 +273,7 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 	// which is busy here, so it follows the 101.
 	s.hub.Open(&c.dc, c, route, ctrl, req, c.l.idx)
 	c.opened = true
+	s.stats.Upgrades.Add(1) // before the 101: a client that has it sees itself counted
 	_, _ = c.gc.Write(codec.AppendUpgradeResponse(nil, key, proto, ext))
 	c.state = stateWS
 	c.http = nil
@@ -280,7 +281,6 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 	c.lastPing = c.l.now
 	c.tat = c.l.clock() // a full burst
 	c.dec.MaxMessage = s.cfg.MaxMessage
-	s.stats.Upgrades.Add(1)
 	if route.Inline() {
 		c.inline(c.dc.Open)
 	} else {
