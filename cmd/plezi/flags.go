@@ -121,7 +121,7 @@ func parse(args []string, lookup func(string) (string, bool), out io.Writer) (*o
 	if err := o.fromFile(fs, set, lookup); err != nil {
 		return nil, err
 	}
-	if err := o.checkLimits(); err != nil {
+	if err := o.checkLimits(sourceOf(fs, lookup, o.configFile)); err != nil {
 		return nil, err
 	}
 	if o.unicast && !o.push.demo {

@@ -114,28 +114,55 @@ func parseWhole[T int | int64](s string) (T, error) {
 	return T(n), err
 }
 
-// checkLimits refuses the limits that conflict with another setting, which the
-// server would otherwise raise or ignore without a word. Call once every
-// source was read.
-func (o *options) checkLimits() error {
+// checkLimits refuses the limits that conflict with another setting,
+// which the server would otherwise raise or ignore without a word. Call
+// once every source was read; src names where a setting came from.
+func (o *options) checkLimits(src func(name string) string) error {
 	l, m := &o.limits, &o.mail
+	bad := func(name string, v any, format string, args ...any) error {
+		return fmt.Errorf("invalid value %v for %s: %w "+format, append([]any{v, src(name), errWant}, args...)...)
+	}
 	header, body := orDefault(l.maxHeader, 16<<10), orDefault(l.maxBody, 1<<20)
 	if least := header + int(body) + inboundSlack; l.maxInbound != 0 && l.maxInbound < least {
-		return fmt.Errorf("-max-inbound (PL_MAX_INBOUND) %d: %w at least max-header + max-body + %d = %d (one whole request and a read)",
-			l.maxInbound, errWant, inboundSlack, least)
+		return bad("max-inbound", l.maxInbound, "at least max-header + max-body + %d = %d (one whole request and a read)", inboundSlack, least)
 	}
 	if l.maxPartialBytes != 0 && l.maxPartialBytes < 2*o.maxMessage {
-		return fmt.Errorf("-max-partial-bytes (PL_MAX_PARTIAL_BYTES) %d: %w at least 2 × max-message = %d (one whole message in its pooled buffer)",
-			l.maxPartialBytes, errWant, 2*o.maxMessage)
+		return bad("max-partial-bytes", l.maxPartialBytes, "at least 2 × max-message = %d (one whole message in its pooled buffer)", 2*o.maxMessage)
 	}
 	if mail := orDefault(m.maxMailBytes, 1<<20); m.maxNoteBytes > mail {
-		return fmt.Errorf("-max-note-bytes (PL_MAX_NOTE_BYTES) %d: %w at most max-mail-bytes = %d (a note must fit its mailbox)",
-			m.maxNoteBytes, errWant, mail)
+		return bad("max-note-bytes", m.maxNoteBytes, "at most max-mail-bytes = %d (a note must fit its mailbox)", mail)
 	}
-	if o.redisURL != "" && (m.maxNodeMailBytes != 0 || m.maxIdentities != 0) {
-		return fmt.Errorf("-max-node-mail-bytes (PL_MAX_NODE_MAIL_BYTES) and -max-identities (PL_MAX_IDENTITIES) bound the in-process store: %w them unset with PL_REDIS_URL", errWant)
+	if o.redisURL == "" {
+		return nil
+	}
+	if m.maxNodeMailBytes != 0 {
+		return bad("max-node-mail-bytes", m.maxNodeMailBytes, "it unset with PL_REDIS_URL (it bounds the in-process store only)")
+	}
+	if m.maxIdentities != 0 {
+		return bad("max-identities", m.maxIdentities, "it unset with PL_REDIS_URL (it bounds the in-process store only)")
 	}
 	return nil
+}
+
+// sourceOf names where a setting set to a value other than its default
+// came from: the command line, else its non-empty PL_ twin, else the
+// config file.
+func sourceOf(fs *flag.FlagSet, lookup func(string) (string, bool), file string) func(name string) string {
+	return func(name string) string {
+		if isSet(fs, name) {
+			return "flag -" + name
+		}
+		if v, _ := lookup(envName(name)); v != "" {
+			return "env " + envName(name)
+		}
+		return fmt.Sprintf("config file %s: key %q", file, name)
+	}
+}
+
+// isSet reports whether the command line set flag name.
+func isSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // orDefault is v, or def when v is 0.
