@@ -69,7 +69,7 @@ func (l *limitOptions) settings() []setting {
 		{"backlog-timeout", "close 4008 a websocket whose unsent output stays over half max-outbound this `duration`; 0 = 5s", durLimitValue(&l.backlogTimeout, minTimeout, maxTimeoutCap, "5s", "10ms to 24h")},
 		{"close-timeout", "`duration` a close waits for the peer's close frame (or TCP close); 0 = 3s", durLimitValue(&l.closeTimeout, minTimeout, maxTimeoutCap, "3s", "10ms to 24h")},
 		{"message-timeout", "`duration` from a message's first frame header to its last byte before close 1008; 0 = 30s", durLimitValue(&l.messageTimeout, minTimeout, maxTimeoutCap, "30s", "10ms to 24h")},
-		{"max-partial-bytes", "`bytes` held node-wide by messages still arriving before close 1013; 0 = 67108864 (at least 4 × max-message), else at least 2 × max-message", wholeValue(&l.maxPartialBytes, 1, maxPartialCap, "67108864, at least 4 × max-message")},
+		{"max-partial-bytes", "`bytes` held node-wide by messages still arriving before close 1013; 0 = 67108864 or 4 × max-message if more; else at least 4 × max-message", wholeValue(&l.maxPartialBytes, 1, maxPartialCap, "67108864 or 4 × max-message if more")},
 		{"static-buffer", "`bytes` a static file response keeps queued ahead of its client; 0 = 262144", wholeValue(&l.staticBuffer, minStaticBuffer, maxStaticBuffer, "262144")},
 		{"max-pending-opens", "accepted `connections` waiting for their event loop before accepting waits; 0 = 1024", wholeValue(&l.maxPendingOpens, 1, maxPendingCap, "1024")},
 		{"note-window", "note `ids` a connection remembers per identity to drop repeats (rounded up to 64); 0 = 256", wholeValue(&l.noteWindow, 1, maxNoteWindow, "256")},
@@ -126,8 +126,8 @@ func (o *options) checkLimits(src func(name string) string) error {
 	if least := header + int(body) + inboundSlack; l.maxInbound != 0 && l.maxInbound < least {
 		return bad("max-inbound", l.maxInbound, "at least max-header + max-body + %d = %d (one whole request and a read)", inboundSlack, least)
 	}
-	if l.maxPartialBytes != 0 && l.maxPartialBytes < 2*o.maxMessage {
-		return bad("max-partial-bytes", l.maxPartialBytes, "at least 2 × max-message = %d (one whole message in its pooled buffer)", 2*o.maxMessage)
+	if l.maxPartialBytes != 0 && l.maxPartialBytes < 4*o.maxMessage {
+		return bad("max-partial-bytes", l.maxPartialBytes, "at least 4 × max-message = %d (the pooled buffer of one whole message is up to 4 × its size)", 4*o.maxMessage)
 	}
 	if mail := orDefault(m.maxMailBytes, 1<<20); m.maxNoteBytes > mail {
 		return bad("max-note-bytes", m.maxNoteBytes, "at most max-mail-bytes = %d (a note must fit its mailbox)", mail)

@@ -7,6 +7,7 @@ package hostile
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,19 +15,19 @@ import (
 )
 
 const (
-	partialCap  = 64 << 20 // MaxPartialBytes with the default -max-message (1 MiB)
-	partialHeld = 1 << 20  // the pooled buffer a 600 KiB first fragment takes
+	partialCap  = 8 << 20 // -max-partial-bytes of the probe (its default is 64 MiB)
+	partialHeld = 1 << 20 // the pooled buffer a 600 KiB first fragment takes
 )
 
 // TestPartialMessagesCap: connections that each send a 600 KiB first
 // fragment and nothing more hold 1 MiB each (partial_bytes, rising by that
-// much per connection) until 64 of them fill the node-wide cap; the next
+// much per connection) until 8 of them fill -max-partial-bytes 8 MiB; the next
 // one is failed with 1013 and counted (partial_overflows), the ones
 // holding their fragments still answer pings, and partial_bytes returns
 // to 0 as they close.
 func TestPartialMessagesCap(t *testing.T) {
 	t.Parallel()
-	p := start(t, "-debug")
+	p := start(t, "-debug", "-max-partial-bytes", strconv.Itoa(partialCap))
 	frag := wstest.Frame{Op: wstest.OpBinary, Payload: bytes.Repeat([]byte{1}, 600<<10)}
 	held := make([]*wstest.Client, partialCap/partialHeld)
 	for i := range held {
@@ -47,7 +48,7 @@ func TestPartialMessagesCap(t *testing.T) {
 	}
 	eventually(t, ioWait, "the refused fragment released", func() bool { return p.Stats()["partial_bytes"] == partialCap })
 	for i, c := range held {
-		if i%16 == 0 { // a few: the connections holding fragments are served
+		if i%2 == 0 { // a few: the connections holding fragments are served
 			if err := c.WriteFrame(wstest.Ping([]byte("alive"))); err != nil {
 				t.Fatal(err)
 			}
