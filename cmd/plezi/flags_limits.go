@@ -66,7 +66,7 @@ func (l *limitOptions) settings() []setting {
 		{"inbound-messages", "websocket `frames` per second a connection may send; 0 = 10000, -1 = no limit", rateValue(&l.inboundMessages, 1, maxRateMessages, "10000")},
 		{"inbound-bytes", "websocket `bytes` per second a connection may send; 0 = 4194304, -1 = no limit", rateValue(&l.inboundBytes, minRateBytes, maxRateBytes, "4194304")},
 		{"inbound-burst", "how far (a `duration`) a connection may run ahead of its rates; 0 = 250ms", durLimitValue(&l.inboundBurst, time.Millisecond, maxBurstCap, "250ms", "1ms to 10m")},
-		{"backlog-timeout", "close 4008 a websocket whose unsent output stays over half max-outbound this `duration`; 0 = 5s", durLimitValue(&l.backlogTimeout, minTimeout, maxTimeoutCap, "5s", "10ms to 24h")},
+		{"backlog-timeout", "close 4008 a websocket whose unsent output stays over a quarter of max-outbound this `duration`; 0 = 5s", durLimitValue(&l.backlogTimeout, minTimeout, maxTimeoutCap, "5s", "10ms to 24h")},
 		{"close-timeout", "`duration` a close waits for the peer's close frame (or TCP close); 0 = 3s", durLimitValue(&l.closeTimeout, minTimeout, maxTimeoutCap, "3s", "10ms to 24h")},
 		{"message-timeout", "`duration` from a message's first frame header to its last byte before close 1008; 0 = 30s", durLimitValue(&l.messageTimeout, minTimeout, maxTimeoutCap, "30s", "10ms to 24h")},
 		{"max-partial-bytes", "`bytes` held node-wide by messages still arriving before close 1013; 0 = 67108864 or 4 × max-message if more; else at least 4 × max-message", wholeValue(&l.maxPartialBytes, 1, maxPartialCap, "67108864 or 4 × max-message if more")},
