@@ -62,6 +62,7 @@ type Config struct {
 	Origins         []string      // allowed Origin values; empty allows all ("*" too)
 	Loops           int           // event loops; default GOMAXPROCS
 	Workers         int           // dispatch worker shards; default 4 × GOMAXPROCS
+	NoteWindow      int           // dispatch.HubConfig.NoteWindow: note ids a connection remembers per identity; default 256
 	LockOSThread    bool          // pin each event loop to an OS thread
 	// Procs is GOMAXPROCS while serving. 0 raises it, when lower, to Loops+1:
 	// an event loop waits in epoll_wait inside a system call and keeps its P,

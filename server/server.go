@@ -124,7 +124,7 @@ func New(cfg Config) *Server {
 	s.hub = dispatch.NewHub(dispatch.HubConfig{
 		Node: cfg.Node, Loops: cfg.Loops, Runner: dispatch.LoopsFunc(s.runOn),
 		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
-		Secret: secretOf(cfg.ClusterSecret),
+		Secret: secretOf(cfg.ClusterSecret), NoteWindow: cfg.NoteWindow,
 	})
 	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, three patterns
 	_ = s.Handle("/readyz", getOnly(s.readyz))

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,9 @@ type options struct {
 	reusePort, lockThread, debug, quiet    bool
 	redisURL, clusterSecret                string // environment only (or the config file)
 	push                                   pushOptions
-	opsOptions                             // config file, metrics, logging (ops.go)
+	limits                                 limitOptions // server.Config bounds (flags_limits.go)
+	mail                                   mailOptions  // mailbox bounds (flags_limits.go)
+	opsOptions                                          // config file, metrics, logging (ops.go)
 }
 
 // Bounds of the numeric settings.
@@ -76,7 +79,7 @@ func (o *options) settings() []setting {
 		{"unicast", "mount /unicast, the cross-node unicast benchmark route (S4)", boolValue(&o.unicast)},
 		{"debug", "serve /debug/heap and /debug/stats", boolValue(&o.debug)},
 		{"quiet", "log warnings only", boolValue(&o.quiet)},
-	}, append(o.push.settings(), o.opsSettings()...)...)
+	}, slices.Concat(o.limits.settings(), o.mail.settings(), o.push.settings(), o.opsSettings())...)
 }
 
 // envName is a flag's environment twin: "max-message" → "PL_MAX_MESSAGE".
@@ -116,6 +119,9 @@ func parse(args []string, lookup func(string) (string, bool), out io.Writer) (*o
 	o.redisURL, _ = lookup("PL_REDIS_URL")
 	o.clusterSecret, _ = lookup("PL_CLUSTER_SECRET")
 	if err := o.fromFile(fs, set, lookup); err != nil {
+		return nil, err
+	}
+	if err := o.checkLimits(sourceOf(fs, lookup, o.configFile)); err != nil {
 		return nil, err
 	}
 	if o.unicast && !o.push.demo {

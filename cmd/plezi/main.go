@@ -16,7 +16,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/plezigo/plezi/cluster"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -37,6 +36,7 @@ func (o *options) config() server.Config {
 		Loops: o.loops, ReusePort: o.reusePort, LockOSThread: o.lockThread, Procs: o.procs, HandleSignals: true,
 		ClusterSecret: o.clusterSecret, Logger: o.logger(os.Stderr), DrainDelay: o.drainDelay,
 	}
+	o.limits.apply(&cfg)
 	for _, s := range strings.Split(o.origins, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			cfg.Origins = append(cfg.Origins, s)
@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cfg := o.config()
-	b, err := cluster.FromURL(o.redisURL, cluster.WithLogger(cfg.Logger)) // "" → in process
+	b, err := o.mail.backend(o.redisURL, cfg.Logger) // cluster.FromURL: "" → in process
 	if err != nil {
 		return err
 	}

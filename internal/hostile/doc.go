@@ -43,10 +43,11 @@
 //     (pipelined HTTP, a ping flood) are paused, then closed, within
 //     bounded RSS; a member flooding a chat room is throttled or held and
 //     closed, and the members that read are not cut.
-//   - hostile_partial_test.go: messages begun and never finished fill the
-//     node-wide cap (64 MiB; partial_bytes) and the next is failed with
-//     1013. cmd/plezi has no flag for the cap nor for MessageTimeout
-//     (30 s), so the timeout is left to the server's own tests.
+//   - hostile_partial_test.go: messages begun and never finished fill
+//     the node-wide cap (-max-partial-bytes 8 MiB; partial_bytes) and the
+//     next is failed with 1013; with -message-timeout 500ms a message
+//     trickled a byte every 100 ms is failed with 1008 about then
+//     (message_timeouts).
 //   - hostile_static_test.go: -static with a 64 MiB file (HEAD reads
 //     nothing, GET streams within StaticBuffer to a client that stalls).
 //   - hostile_exposure_test.go: what is reachable by default (/unicast

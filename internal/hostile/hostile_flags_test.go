@@ -56,6 +56,8 @@ func TestBadSettingExits(t *testing.T) {
 		{"zero outbound", []string{"PL_MAX_OUTBOUND=0"}, nil, "env PL_MAX_OUTBOUND"},
 		{"addr", nil, []string{"-addr", "localhost"}, "flag -addr"},
 		{"duration flag", nil, []string{"-idle", "10"}, "flag -idle"},
+		{"message timeout", []string{"PL_MESSAGE_TIMEOUT=5"}, nil, "env PL_MESSAGE_TIMEOUT"},
+		{"inbound below a request", nil, []string{"-max-inbound", "1000"}, "flag -max-inbound"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
