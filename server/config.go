@@ -37,7 +37,7 @@ type Config struct {
 	InboundMessages  int
 	InboundBytes     int
 	InboundBurst     time.Duration
-	BacklogTimeout   time.Duration // unsent output over half MaxOutbound this long → close 4008; default 5 s
+	BacklogTimeout   time.Duration // unsent output over a quarter of MaxOutbound this long → close 4008; default 5 s
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
 	IdleTimeout      time.Duration // close a connection quiet for this long; default 75 s
