@@ -82,8 +82,8 @@ func (s *session) stormUp(ctx context.Context, ws []*worker, phase string) (floa
 		return 0, res, err
 	}
 	if res.Up < int64(s.o.storm) && s.r.Status == "ok" {
-		s.r.Status = fmt.Sprintf("partial: %s: %d of %d storm connections upgraded in %v (%d failed)",
-			phase, res.Up, s.o.storm, s.o.connectWait, res.Failed)
+		s.r.Status = fmt.Sprintf("partial: %s: %d of %d storm connections upgraded (%d failed: connect %d, handshake %d, timeouts %d; the wait is -connect-timeout %v)",
+			phase, res.Up, s.o.storm, res.Failed, res.ConnectErrs, res.HandshakeErrs, res.Timeouts, s.o.connectWait)
 	}
 	if res.LastUp <= t0 {
 		return 0, res, nil
