@@ -142,7 +142,8 @@ func drawBars(title, subtitle, format string, bars []bar) *image.RGBA {
 	for i := 0; i <= 4; i++ {
 		gx := left + int(float64(i)/4*span)
 		rect(img, gx, top-6, gx+1, h-34, grid)
-		text(img, gx-10, h-18, trimNum(fmt.Sprintf("%g", maxV*float64(i)/4)), ink)
+		tick := trimNum(fmt.Sprintf("%g", maxV*float64(i)/4))
+		text(img, gx-textWidth(tick)/2, h-18, tick, ink)
 	}
 	for i, b := range bars {
 		y := top + i*rowH

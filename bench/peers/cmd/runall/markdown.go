@@ -36,7 +36,7 @@ func (r *results) markdown(charts []string, analysis []byte) []byte {
 		w("\n\n## How these were measured\n\n")
 	}
 	w("- date: %s (suite took %s)\n", r.started.UTC().Format(time.RFC1123), r.elapsed.Round(time.Second))
-	w("- machine: %s; load average when the suite started: %s (other work on the machine adds noise)\n", machine(), r.load)
+	w("- machine: %s; load average when the suite started: %s (other work on the machine adds noise)\n", r.host(), r.load)
 	w("- pinning: server on CPU %s, load generator (and its worker processes) on CPU %s (`taskset`)\n", r.cfg.serverCPU, r.cfg.loadCPU)
 	w("- repetitions: %d per run; cells are **median** (min–max)\n", r.cfg.reps)
 	if r.cfg.only != "" || r.cfg.servers != "" {

@@ -153,6 +153,21 @@ func TestRerender(t *testing.T) {
 	if without := strings.Replace(md, "## Where plezi stands (from bench/ANALYSIS.md, written by hand)\n\n"+analysis+"\n\n", "", 1); without != string(first) {
 		t.Fatalf("re-rendered tables differ:\n--- first\n%s\n--- again\n%s", first, without)
 	}
+	// the machine is the one results.json names, not the one rendering
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = []byte(strings.Replace(string(b), `"machine": "`, `"machine": "the suite's own machine, `, 1))
+	if err = os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err = rerender(&config{out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = os.ReadFile(filepath.Join(dir, "RESULTS.md")); err != nil || !strings.Contains(string(b), "- machine: the suite's own machine, ") {
+		t.Fatalf("re-rendered machine line (%v):\n%s", err, b)
+	}
 	if _, err = recorded("bench/run.sh -bogus"); err == nil {
 		t.Fatal("an unknown recorded flag was accepted")
 	}
