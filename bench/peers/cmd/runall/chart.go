@@ -109,24 +109,32 @@ var (
 	muted  = color.RGBA{0x66, 0x66, 0x66, 0xff}
 )
 
-// face is Go Regular at 13 px: it has every glyph the titles use (µ, ×,
-// –), which the fixed 7×13 font (ASCII only) drew as boxes.
-var face = func() font.Face {
+// goFont is Go Regular: it has every glyph the titles use (µ, ×, —),
+// which the fixed 7×13 font (ASCII only) drew as boxes. A Font is safe
+// for concurrent use; each drawing makes its own Face, which is not.
+var goFont = func() *opentype.Font {
 	f, err := opentype.Parse(goregular.TTF)
 	if err != nil {
 		panic(err) // the font is compiled in
 	}
-	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 13, DPI: 72, Hinting: font.HintingFull})
+	return f
+}()
+
+// newFace returns Go Regular at 13 px, for one goroutine.
+func newFace() font.Face {
+	fc, err := opentype.NewFace(goFont, &opentype.FaceOptions{Size: 13, DPI: 72, Hinting: font.HintingFull})
 	if err != nil {
-		panic(err)
+		panic(err) // fixed options
 	}
 	return fc
-}()
+}
 
 // drawBars renders a horizontal bar chart with min–max whiskers.
 func drawBars(title, subtitle, format string, bars []bar) *image.RGBA {
 	const left, right, top, rowH = 90, 110, 66, 34
-	w := max(900, 20+textWidth(title))
+	fc := newFace()
+	text := func(img *image.RGBA, x, y int, s string, c color.Color) { drawText(img, fc, x, y, s, c) }
+	w := max(900, 20+textWidth(fc, title))
 	h := top + rowH*len(bars) + 40
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
@@ -143,7 +151,7 @@ func drawBars(title, subtitle, format string, bars []bar) *image.RGBA {
 		gx := left + int(float64(i)/4*span)
 		rect(img, gx, top-6, gx+1, h-34, grid)
 		tick := trimNum(fmt.Sprintf("%g", maxV*float64(i)/4))
-		text(img, gx-textWidth(tick)/2, h-18, tick, ink)
+		text(img, gx-textWidth(fc, tick)/2, h-18, tick, ink)
 	}
 	for i, b := range bars {
 		y := top + i*rowH
@@ -188,13 +196,13 @@ func rect(img *image.RGBA, x0, y0, x1, y1 int, c color.Color) {
 	draw.Draw(img, image.Rect(x0, y0, x1, y1), image.NewUniform(c), image.Point{}, draw.Src)
 }
 
-func text(img *image.RGBA, x, y int, s string, c color.Color) {
-	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: face, Dot: fixed.P(x, y)}
+func drawText(img *image.RGBA, fc font.Face, x, y int, s string, c color.Color) {
+	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: fc, Dot: fixed.P(x, y)}
 	d.DrawString(s)
 }
 
-// textWidth is how many pixels s takes in face.
-func textWidth(s string) int { return font.MeasureString(face, s).Ceil() }
+// textWidth is how many pixels s takes in fc.
+func textWidth(fc font.Face, s string) int { return font.MeasureString(fc, s).Ceil() }
 
 func savePNG(path string, img image.Image) error {
 	f, err := os.Create(path)

@@ -22,6 +22,7 @@ func TestChartGlyphs(t *testing.T) {
 			texts = append(texts, ru.title)
 		}
 	}
+	face := newFace()
 	for _, s := range texts {
 		for _, r := range s {
 			if _, ok := face.GlyphAdvance(r); !ok {
