@@ -32,6 +32,10 @@ type Config struct {
 	MaxPending int `json:"max_pending,omitempty"`
 	// HandshakeTimeout fails a connection not upgraded in time; default 10s.
 	HandshakeTimeout time.Duration `json:"handshake_timeout,omitempty"`
+	// Hold leaves the connections unopened until Connect (in a worker
+	// process: until CmdConnect), so that a parent can open the
+	// connections of several engines at one moment (S8's storm).
+	Hold bool `json:"hold,omitempty"`
 
 	// Push: the connection with global index 0 sends Count messages, Rate
 	// per second (default 1), each one delivered to every connection.

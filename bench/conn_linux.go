@@ -266,6 +266,7 @@ func (l *loop) opened1(c *conn) {
 func (l *loop) ready(c *conn) {
 	c.up = true
 	l.c.up.Add(1)
+	l.stats.lastUp = Now()
 	l.onOpen(c)
 }
 

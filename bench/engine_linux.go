@@ -132,6 +132,9 @@ func (e *Engine) Start() {
 // Stop ends the measured window; messages after it are not counted.
 func (e *Engine) Stop() { e.each(func(l *loop) { l.stop() }) }
 
+// Halt stops the push sender; the receivers go on counting until Stop.
+func (e *Engine) Halt() { e.each(func(l *loop) { l.sending = false }) }
+
 // each runs f on every loop and waits for all of them.
 func (e *Engine) each(f func(l *loop)) {
 	if e.closed.Load() {
@@ -168,7 +171,14 @@ func (e *Engine) Drain(ctx context.Context, quiet time.Duration) {
 }
 
 // Result merges the loops' histograms and figures.
-func (e *Engine) Result() Result {
+func (e *Engine) Result() Result { return e.result(false) }
+
+// Cut is Result, after which each loop starts a new latency histogram
+// (in the same task, so no message is counted twice or lost between
+// two cuts). The counters go on.
+func (e *Engine) Cut() Result { return e.result(true) }
+
+func (e *Engine) result(cut bool) Result {
 	var r Result
 	var h Histogram
 	var mu sync.Mutex // the loops run their tasks at the same time
@@ -177,6 +187,9 @@ func (e *Engine) Result() Result {
 		h.Merge(&l.hist)
 		r.add(&l.stats)
 		mu.Unlock()
+		if cut {
+			l.hist.Reset()
+		}
 	})
 	p := e.Progress()
 	r.Up, r.Failed, r.Closed, r.Msgs, r.Sent, r.Bytes = p.Up, p.Failed, p.Closed, p.Msgs, p.Sent, p.Bytes

@@ -62,6 +62,7 @@ type loopStats struct {
 	halfDone, fullDone, stalls                   int64
 	span                                         int64 // churn: start to last connect, ns
 	sendSpan                                     int64 // unicast: start to last send, ns
+	lastUp                                       int64 // Now() at the last upgrade
 }
 
 func newLoop(e *Engine, id, want int) (*loop, error) {

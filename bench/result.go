@@ -23,6 +23,9 @@ type Result struct {
 	Stalls        int64 `json:"stalls"`
 	ChurnSpan     int64 `json:"churn_span_ns"`          // churn: start to the last connect
 	SendSpan      int64 `json:"send_span_ns,omitempty"` // unicast: start to the last send
+	// LastUp is Now() when the engine's last connection was upgraded: a
+	// CLOCK_MONOTONIC stamp, comparable across processes (0: none was).
+	LastUp int64 `json:"last_up_ns,omitempty"`
 }
 
 func (r *Result) add(s *loopStats) {
@@ -38,6 +41,7 @@ func (r *Result) add(s *loopStats) {
 	r.Stalls += s.stalls
 	r.ChurnSpan = max(r.ChurnSpan, s.span)
 	r.SendSpan = max(r.SendSpan, s.sendSpan)
+	r.LastUp = max(r.LastUp, s.lastUp)
 }
 
 // Merge adds o's counts into r (results of several workers). Not safe for
@@ -59,7 +63,7 @@ func (r *Result) Merge(o *Result) error {
 	r.Sent += o.Sent
 	r.Bytes += o.Bytes
 	r.add(&loopStats{o.ConnectErrs, o.HandshakeErrs, o.Timeouts, o.Resets,
-		o.Slow, o.SlowClosed, o.ServerClosed, o.HalfDone, o.FullDone, o.Stalls, o.ChurnSpan, o.SendSpan})
+		o.Slow, o.SlowClosed, o.ServerClosed, o.HalfDone, o.FullDone, o.Stalls, o.ChurnSpan, o.SendSpan, o.LastUp})
 	r.Hist = hist
 	return nil
 }

@@ -12,11 +12,14 @@ import (
 
 // Worker commands, one per line on the worker's input after the Config line.
 const (
-	CmdGo     = "go"     // start the measured window
-	CmdStop   = "stop"   // end it
-	CmdDrain  = "drain"  // let slow consumers read until closed or quiet
-	CmdResult = "result" // send the Result
-	CmdQuit   = "quit"   // close everything and exit
+	CmdGo      = "go"      // start the measured window
+	CmdStop    = "stop"    // end it
+	CmdDrain   = "drain"   // let slow consumers read until closed or quiet
+	CmdResult  = "result"  // send the Result
+	CmdQuit    = "quit"    // close everything and exit
+	CmdConnect = "connect" // open the connections of a Config with Hold
+	CmdHalt    = "halt"    // the push sender stops; receivers go on counting
+	CmdCut     = "cut"     // send the Result and start a new latency histogram
 )
 
 // Event is one line a worker writes: Ev is "progress", "ack" or "result".
@@ -65,7 +68,7 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer, interval time.D
 	done := make(chan struct{})
 	go func() { defer close(done); report(ctx, e, w, interval) }()
 	defer func() { cancel(); <-done }()
-	if cfg.Scenario != ScenarioChurn {
+	if cfg.Scenario != ScenarioChurn && !cfg.Hold {
 		e.Connect()
 	}
 	for sc.Scan() {
@@ -102,8 +105,15 @@ func obey(ctx context.Context, e *Engine, w *workerOut, cmd string) bool {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		e.Drain(dctx, time.Second)
 		cancel()
+	case CmdConnect:
+		e.Connect()
+	case CmdHalt:
+		e.Halt()
 	case CmdResult:
 		r := e.Result()
+		w.emit(Event{Ev: "result", R: &r})
+	case CmdCut:
+		r := e.Cut()
 		w.emit(Event{Ev: "result", R: &r})
 	case CmdQuit:
 		e.Close()
@@ -113,7 +123,7 @@ func obey(ctx context.Context, e *Engine, w *workerOut, cmd string) bool {
 		w.emit(Event{Ev: "ack", Cmd: cmd, Err: "unknown command"})
 		return false
 	}
-	if cmd != CmdResult {
+	if cmd != CmdResult && cmd != CmdCut {
 		w.emit(Event{Ev: "ack", Cmd: cmd})
 	}
 	return false

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +24,66 @@ func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "1" {
 		os.Exit(workerMain(context.Background()))
 	}
+	if os.Getenv(asMainEnv) == "1" {
+		main()
+	}
 	os.Exit(m.Run())
+}
+
+// asMainEnv makes the test binary run main: the tests run plezi-bench as
+// a user does, exit status and all.
+const asMainEnv = "PLEZI_BENCH_AS_MAIN"
+
+// runMain runs plezi-bench (this test binary as main) with args.
+func runMain(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
+// TestHelp: -h prints the usage on stdout and exits 0; a bad flag exits
+// 2 with the usage on stderr.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		out, errs, code := runMain(t, arg)
+		if code != 0 || !strings.Contains(out, "Usage: plezi-bench") || !strings.Contains(out, "-storm-path") || errs != "" {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", arg, code, out, errs)
+		}
+	}
+	out, errs, code := runMain(t, "-no-such-flag")
+	if code != 2 || out != "" || !strings.Contains(errs, "-no-such-flag") || !strings.Contains(errs, "Usage: plezi-bench") {
+		t.Fatalf("bad flag: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestDefaultAddrAndUnreachable: the default -addr is cmd/plezi's
+// default, and a server that does not answer gets one message, prefixed
+// once, that names -addr.
+func TestDefaultAddrAndUnreachable(t *testing.T) {
+	o, _, err := parseFlags(nil)
+	if err != nil || o.addr != "127.0.0.1:3000" {
+		t.Fatalf("default -addr %q (%v), want cmd/plezi's :3000", o.addr, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	out, errs, code := runMain(t, "-addr", addr, "-server-wait", "100ms")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if code != 1 || out != "" || len(lines) != 1 || !strings.Contains(errs, addr) || !strings.Contains(errs, "-addr") ||
+		strings.Count(errs, "plezi-bench:") != 1 || strings.Count(errs, addr) != 1 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
 }
 
 // server is an in-test gorilla/websocket server with /echo, /push and
@@ -111,6 +172,21 @@ func TestRunScenarios(t *testing.T) {
 		{"s6 churn", func(o *options) { o.scenario, o.churnRate, o.duration = "s6", 100, 200*time.Millisecond }, func(t *testing.T, r *Report) {
 			if r.FullDone != 10 || r.HalfDone != 10 || r.ChurnRate <= 0 {
 				t.Fatalf("%+v", r)
+			}
+		}},
+		{"s8 storm during broadcasts", func(o *options) {
+			o.scenario, o.conns, o.storm, o.rate, o.duration = "s8", 8, 10, 50, 200*time.Millisecond
+		}, func(t *testing.T, r *Report) {
+			if r.Status != "ok" || r.Up != 8 || r.Procs != 2 || r.StormQuietUp != 10 || r.StormBusyUp != 10 || r.StormFailed != 0 {
+				t.Fatalf("%+v", r)
+			}
+			if r.StormQuietS <= 0 || r.StormBusyS <= 0 || r.StormRatio <= 0 || r.CalmN == 0 || r.CalmP99 <= 0 {
+				t.Fatalf("storm figures: %+v", r)
+			}
+			// every broadcast reached every subscriber, and the two
+			// windows' histograms hold every delivery once
+			if r.Sent == 0 || r.Msgs != r.Expected || r.CalmN+r.LatN != uint64(r.Msgs) {
+				t.Fatalf("sent %d, delivered %d of %d, latencies %d + %d", r.Sent, r.Msgs, r.Expected, r.CalmN, r.LatN)
 			}
 		}},
 		{"s7 is s3 across nodes", func(o *options) {

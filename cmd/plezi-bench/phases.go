@@ -243,7 +243,7 @@ func (s *session) churn(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	after := s.released(ctx)
+	after := s.released(ctx, s.before.proc.FDs)
 	res, err := s.finish()
 	if err != nil {
 		return err
@@ -256,13 +256,14 @@ func (s *session) churn(ctx context.Context) error {
 	return nil
 }
 
-// released polls the server until its descriptors are back to the count
-// before the run, at most 10 s, and returns the last sample.
-func (s *session) released(ctx context.Context) serverSample {
+// released polls the server until it holds at most fds descriptors (the
+// count before the connections it waits to see go), at most 10 s, and
+// returns the last sample.
+func (s *session) released(ctx context.Context, fds int) serverSample {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		cur := s.srv.sample(ctx)
-		if len(s.o.pids) == 0 || cur.proc.FDs <= s.before.proc.FDs || time.Now().After(deadline) {
+		if len(s.o.pids) == 0 || cur.proc.FDs <= fds || time.Now().After(deadline) {
 			return cur
 		}
 		pause(ctx, 100*time.Millisecond)

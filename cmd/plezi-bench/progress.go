@@ -12,6 +12,7 @@ import (
 // every 2 s otherwise.
 type printer struct {
 	label    string
+	phase    string // of the last line: its message count is lastMsgs
 	tty      bool
 	every    time.Duration
 	last     time.Time
@@ -37,6 +38,9 @@ func (p *printer) show(phase string, pr bench.Progress) {
 	dt := time.Since(p.last)
 	if dt < p.every {
 		return
+	}
+	if phase != p.phase { // another phase counts other workers
+		p.phase, p.lastMsgs = phase, pr.Msgs
 	}
 	rate := float64(pr.Msgs-p.lastMsgs) / dt.Seconds()
 	p.last, p.lastMsgs = time.Now(), pr.Msgs

@@ -72,6 +72,22 @@ type Report struct {
 	RedisCPU         float64 `json:"redis_cpu_s,omitempty"`
 	RedisUsPerMsg    float64 `json:"redis_us_per_msg,omitempty"`
 
+	// S8: a storm of connections opened at once, without broadcasts and
+	// during them. The latency fields are the subscribers' during the
+	// storm; Calm* theirs in the broadcasts before it (S3's figure).
+	Storm         int     `json:"storm,omitempty"`      // connections per storm
+	StormPath     string  `json:"storm_path,omitempty"` // the route they open
+	StormQuietS   float64 `json:"storm_quiet_s,omitempty"`
+	StormBusyS    float64 `json:"storm_busy_s,omitempty"`
+	StormRatio    float64 `json:"storm_ratio,omitempty"` // busy / quiet
+	StormQuietUp  int64   `json:"storm_quiet_up,omitempty"`
+	StormBusyUp   int64   `json:"storm_busy_up,omitempty"`
+	StormFailed   int64   `json:"storm_failed,omitempty"` // over both storms
+	CalmN         uint64  `json:"calm_n,omitempty"`
+	CalmP50       float64 `json:"calm_p50_us,omitempty"`
+	CalmP99       float64 `json:"calm_p99_us,omitempty"`
+	StormP99Ratio float64 `json:"storm_p99_ratio,omitempty"` // LatP99 / CalmP99
+
 	Slow          int64   `json:"slow,omitempty"`
 	SlowClosed    int64   `json:"slow_closed,omitempty"`
 	FullDone      int64   `json:"full_done,omitempty"`
@@ -143,8 +159,17 @@ func (r *Report) table(w io.Writer) {
 			row("redis", "%.3f s CPU, %.2f µs/msg", r.RedisCPU, r.RedisUsPerMsg)
 		}
 	}
+	if r.Storm > 0 {
+		row("storm", "%d connections on %s: all up in %.2f s without broadcasts (%d up), %.2f s during them (%d up): %.2f×; %d failed",
+			r.Storm, r.StormPath, r.StormQuietS, r.StormQuietUp, r.StormBusyS, r.StormBusyUp, r.StormRatio, r.StormFailed)
+		row("before the storm µs", "p50 %.1f  p99 %.1f  (n=%d); p99 during the storm %.2f× this", r.CalmP50, r.CalmP99, r.CalmN, r.StormP99Ratio)
+	}
 	if r.LatN > 0 {
-		row("latency µs", "p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (n=%d)", r.LatP50, r.LatP99, r.LatP999, r.LatMax, r.LatN)
+		label := "latency µs"
+		if r.Storm > 0 {
+			label = "during the storm µs"
+		}
+		row(label, "p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (n=%d)", r.LatP50, r.LatP99, r.LatP999, r.LatMax, r.LatN)
 	}
 	if r.ServerCPU > 0 {
 		row("server CPU", "%.3f s, %.0f msgs/CPU-s, %.3f µs/msg, %d ctx switches", r.ServerCPU, r.MsgsPerCPUSec, r.CPUPerMsgUs, r.CtxSwitches)

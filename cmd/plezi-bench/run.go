@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -23,7 +24,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return nil, fmt.Errorf("plezi-bench: %s takes one -addr (several only for s4)", o.scenario)
 	}
 	for _, a := range addrs {
-		if err = waitServer(ctx, a, 10*time.Second); err != nil {
+		if err = waitServer(ctx, a, o.serverWait); err != nil {
 			return nil, err
 		}
 	}
@@ -46,7 +47,7 @@ func scenarioKind(id string) (string, error) {
 		return bench.ScenarioIdle, nil
 	case "s2", bench.ScenarioEcho:
 		return bench.ScenarioEcho, nil
-	case "s3", "s5", "s7", bench.ScenarioPush:
+	case "s3", "s5", "s7", "s8", bench.ScenarioPush:
 		return bench.ScenarioPush, nil
 	case "s4", bench.ScenarioUnicast:
 		return bench.ScenarioUnicast, nil
@@ -65,7 +66,11 @@ func waitServer(ctx context.Context, addr string, max time.Duration) error {
 			return c.Close()
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("plezi-bench: server %s not reachable: %w", addr, err)
+			if u := errors.Unwrap(err); u != nil {
+				err = u // the *net.OpError repeats the address
+			}
+			return fmt.Errorf("plezi-bench: no server answers at %s (%w) after %v: start it (go run ./cmd/plezi -demo -debug listens on :3000), or pass its address with -addr",
+				addr, err, max)
 		}
 		pause(ctx, 50*time.Millisecond) // the server is starting: nothing to wait on but time
 	}
@@ -103,6 +108,9 @@ func (s *session) configs() []bench.Config {
 			base.Rate = 1
 		} else {
 			base.Count = int(o.rate * o.duration.Seconds())
+		}
+		if o.scenario == "s8" {
+			base.Rate, base.Count = o.stormRate(), 1<<30 // until halted
 		}
 	}
 	if s.kind == bench.ScenarioChurn {
@@ -173,6 +181,10 @@ func (s *session) play(ctx context.Context) error {
 	case bench.ScenarioEcho:
 		err = s.echo(ctx)
 	case bench.ScenarioPush:
+		if s.o.scenario == "s8" {
+			err = s.storm(ctx)
+			break
+		}
 		err = s.push(ctx)
 	case bench.ScenarioChurn:
 		err = s.churn(ctx)

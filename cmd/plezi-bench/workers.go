@@ -27,6 +27,10 @@ type worker struct {
 	res   chan bench.Result
 	exit  chan error
 	conns int
+	// reported is closed at the first progress event: the worker's
+	// engine exists. Read goroutine only: seen.
+	reported chan struct{}
+	seen     bool
 }
 
 // spawn re-executes this binary as a worker with cfg.
@@ -46,7 +50,7 @@ func spawn(cfg bench.Config) (*worker, error) {
 		return nil, err
 	}
 	w := &worker{cmd: cmd, in: in, acks: make(chan string, 8), res: make(chan bench.Result, 1),
-		exit: make(chan error, 1), conns: cfg.Conns}
+		exit: make(chan error, 1), conns: cfg.Conns, reported: make(chan struct{})}
 	line, _ := json.Marshal(cfg)
 	if _, err = fmt.Fprintf(in, "%s\n", line); err != nil {
 		return nil, err
@@ -69,6 +73,10 @@ func (w *worker) read(out io.Reader) {
 			w.mu.Lock()
 			w.p = *ev.P
 			w.mu.Unlock()
+			if !w.seen {
+				w.seen = true
+				close(w.reported)
+			}
 		case "ack":
 			w.acks <- ev.Cmd
 		case "result":
@@ -106,11 +114,27 @@ func command(ws []*worker, cmd string, timeout time.Duration) error {
 	return nil
 }
 
+// waitReported waits until every worker has reported once.
+func waitReported(ws []*worker, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for _, w := range ws {
+		select {
+		case <-w.reported:
+		case <-deadline:
+			return fmt.Errorf("plezi-bench: a worker did not start in %v", timeout)
+		}
+	}
+	return nil
+}
+
 // results collects and merges every worker's Result.
-func results(ws []*worker) (bench.Result, error) {
+func results(ws []*worker) (bench.Result, error) { return collect(ws, bench.CmdResult) }
+
+// collect sends cmd (CmdResult or CmdCut) and merges every worker's Result.
+func collect(ws []*worker, cmd string) (bench.Result, error) {
 	var total bench.Result
 	for _, w := range ws {
-		if _, err := fmt.Fprintln(w.in, bench.CmdResult); err != nil {
+		if _, err := fmt.Fprintln(w.in, cmd); err != nil {
 			return total, err
 		}
 	}

@@ -26,7 +26,7 @@ import (
 func bindFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.quick, "quick", false, "smoke run: small sizes, short windows, 1 repetition (~2 minutes)")
 	fs.IntVar(&c.reps, "reps", 0, "repetitions per run (default 3, 1 with -quick)")
-	fs.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s4,s5,s6,s7); default all")
+	fs.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s4,s5,s6,s7,s8); default all")
 	fs.StringVar(&c.servers, "servers", "", "comma-separated servers; default all")
 	fs.StringVar(&c.root, "root", "", "repository root (default: found from the working directory)")
 	fs.StringVar(&c.out, "out", "", "output folder (default ROOT/bench)")

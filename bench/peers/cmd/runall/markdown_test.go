@@ -153,7 +153,60 @@ func TestRerender(t *testing.T) {
 	if without := strings.Replace(md, "## Where plezi stands (from bench/ANALYSIS.md, written by hand)\n\n"+analysis+"\n\n", "", 1); without != string(first) {
 		t.Fatalf("re-rendered tables differ:\n--- first\n%s\n--- again\n%s", first, without)
 	}
+	// the machine is the one results.json names, not the one rendering
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = []byte(strings.Replace(string(b), `"machine": "`, `"machine": "the suite's own machine, `, 1))
+	if err = os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err = rerender(&config{out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = os.ReadFile(filepath.Join(dir, "RESULTS.md")); err != nil || !strings.Contains(string(b), "- machine: the suite's own machine, ") {
+		t.Fatalf("re-rendered machine line (%v):\n%s", err, b)
+	}
 	if _, err = recorded("bench/run.sh -bogus"); err == nil {
 		t.Fatal("an unknown recorded flag was accepted")
+	}
+}
+
+// TestSummaryOpensResults: the part of ANALYSIS.md before the summary
+// marker opens RESULTS.md, ahead of the method and the targets; the rest
+// follows the targets.
+func TestSummaryOpensResults(t *testing.T) {
+	t.Parallel()
+	analysis := "## In a minute\n\nplezi is fast.\n\n" + summaryEnd + "\n\nThe details."
+	md := string(fakeResults(t, true, "").markdown(nil, []byte(analysis)))
+	sum, method, targets := strings.Index(md, "plezi is fast."), strings.Index(md, "- pinning:"), strings.Index(md, "## Targets")
+	details := strings.Index(md, "## Where plezi stands (from bench/ANALYSIS.md, written by hand)\n\nThe details.")
+	if sum < 0 || method < sum || targets < method || details < targets || strings.Contains(md, summaryEnd) {
+		t.Fatalf("summary at %d, method at %d, targets at %d, details at %d:\n%s", sum, method, targets, details, md)
+	}
+}
+
+// TestRerenderOlderFile: -render of a results.json written before a
+// scenario joined the plan leaves that scenario out instead of printing
+// an empty section.
+func TestRerenderOlderFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := fakeResults(t, true, "s2,s3")
+	r.cfg = &config{quick: true, reps: 1, serverCPU: "0", loadCPU: "1", commandStr: "bench/run.sh -quick"}
+	if err := r.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := rerender(&config{out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "RESULTS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	if !strings.Contains(md, titles["s3"]) || strings.Contains(md, titles["s8"]) || strings.Contains(md, "No server in this run") {
+		t.Fatalf("re-rendered RESULTS.md:\n%s", md)
 	}
 }

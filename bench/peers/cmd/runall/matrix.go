@@ -102,6 +102,10 @@ func plan(quick bool) []run {
 		run{id: "s7", nodes: p.s7nodes, conns: p.s7n, payload: 64,
 			title: fmt.Sprintf("%d nodes, %s × 64 B, single ×%d", p.s7nodes, count(p.s7n), p.s7count),
 			args:  []string{"-conns", itoa(p.s7n), "-payload", "64", "-count", itoa(p.s7count)}},
+		run{id: "s8", conns: p.s8n, payload: 64, rate: 10,
+			title: fmt.Sprintf("%s × 64 B at 10/s, storm of %s", count(p.s8n), count(p.s8storm)),
+			args: []string{"-conns", itoa(p.s8n), "-storm", itoa(p.s8storm), "-payload", "64", "-rate", "10",
+				"-duration", p.s8d.String()}},
 	)
 }
 
@@ -142,6 +146,9 @@ type sizes struct {
 	s7nodes  int
 	s7n      int // connections over every node
 	s7count  int // single broadcasts
+	s8n      int // subscribers
+	s8storm  int // connections of the storm
+	s8d      time.Duration
 }
 
 var (
@@ -163,6 +170,10 @@ var (
 		// 15,000 open files per node (a process may hold 20,000 here).
 		s4n: 10000, s4rates: []float64{1000, 5000, 10000}, s4d: 10 * time.Second,
 		s7nodes: 4, s7n: 60000, s7count: 5,
+		// S8: 10k subscribers and a storm of 8k: the server holds both,
+		// plus a descriptor per connection in its accept hand-off, under
+		// the 20,000 open files a process may hold here.
+		s8n: 10000, s8storm: 8000, s8d: 3 * time.Second,
 	}
 	// quickPlan is the ~2 minute smoke run.
 	quickPlan = sizes{
@@ -173,6 +184,7 @@ var (
 		s5n: 200, s5p: 64 << 10, s5r: 40, s5d: 4 * time.Second, s6d: time.Second,
 		s4n: 2000, s4rates: []float64{1000}, s4d: 2 * time.Second,
 		s7nodes: 2, s7n: 8000, s7count: 2,
+		s8n: 2000, s8storm: 2000, s8d: time.Second,
 	}
 )
 

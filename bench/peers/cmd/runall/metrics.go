@@ -68,6 +68,15 @@ var columns = map[string][]metric{
 		{"server CPU µs/delivery", "%.2f", field("cpu_us_per_msg")},
 		{"load gen CPU %", "%.0f", loadShare},
 	},
+	"s8": {
+		{"storm up, no broadcasts (s)", "%.2f", field("storm_quiet_s")},
+		{"storm up, broadcasting (s)", "%.2f", field("storm_busy_s")},
+		{"ratio", "%.2f", field("storm_ratio")},
+		{"p99 before the storm ms", "%.1f", ms("calm_p99_us")},
+		{"p99 during the storm ms", "%.1f", ms("lat_p99_us")},
+		{"p99 ratio", "%.2f", field("storm_p99_ratio")},
+		{"storm failed", "%.0f", field("storm_failed")},
+	},
 }
 
 func ms(k string) func(report) float64 {

@@ -16,6 +16,7 @@ type saved struct {
 	Started  string                         `json:"started"`
 	Command  string                         `json:"command"`
 	Loadavg  string                         `json:"loadavg"`
+	Machine  string                         `json:"machine"`
 	ElapsedS float64                        `json:"elapsed_s"`
 	Notes    []string                       `json:"notes"`
 	Runs     map[string]map[string][]report `json:"runs"`
@@ -58,8 +59,12 @@ func rerender(c *config) error {
 			elapsed = st.ModTime().Sub(started)
 		}
 	}
-	res := &results{started: started, load: sv.Loadavg, elapsed: elapsed, cfg: rc, notes: sv.Notes,
-		runs: pickRuns(plan(rc.quick), rc.only), by: sv.Runs}
+	res := &results{started: started, load: sv.Loadavg, machine: sv.Machine, elapsed: elapsed, cfg: rc, notes: sv.Notes, by: sv.Runs}
+	for _, ru := range pickRuns(plan(rc.quick), rc.only) {
+		if len(sv.Runs[ru.key()]) > 0 { // a scenario added since the file was written has none
+			res.runs = append(res.runs, ru)
+		}
+	}
 	for _, s := range pick(servers(""), rc.servers) {
 		if res.ran(s.name) {
 			res.servers = append(res.servers, s)

@@ -13,6 +13,7 @@ import (
 type results struct {
 	started time.Time
 	load    string // /proc/loadavg's 1, 5 and 15 minute figures at the start
+	machine string // the host the suite ran on (see machine)
 	elapsed time.Duration
 	cfg     *config
 	notes   []string
@@ -69,7 +70,7 @@ func (r *results) write(dir string) error {
 	}
 	b, err := json.MarshalIndent(map[string]any{
 		"started": r.started.UTC().Format(time.RFC3339), "command": r.cfg.commandStr,
-		"machine": machine(), "loadavg": r.load, "runs": raw,
+		"machine": r.host(), "loadavg": r.load, "runs": raw,
 		"elapsed_s": r.elapsed.Seconds(), "notes": r.notes,
 	}, "", "  ")
 	if err != nil {
@@ -84,6 +85,15 @@ func (r *results) write(dir string) error {
 	}
 	analysis, _ := os.ReadFile(filepath.Join(dir, "ANALYSIS.md")) // optional
 	return os.WriteFile(filepath.Join(dir, "RESULTS.md"), r.markdown(charts, analysis), 0o644)
+}
+
+// host is the machine the results were measured on: this one, unless
+// they were read back from results.json.
+func (r *results) host() string {
+	if r.machine != "" {
+		return r.machine
+	}
+	return machine()
 }
 
 // loadavg returns the 1, 5 and 15 minute load averages.

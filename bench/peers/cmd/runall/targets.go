@@ -40,7 +40,20 @@ func (r *results) targetRows(b *bytes.Buffer) {
 			if ru.rate == 10000 {
 				r.targetVs(b, "S4: p99 ≤ 2 ms at 10k msg/s with batching (reference: 2 ms)", ru, ms("lat_p99_us"), 2, false, 1)
 			}
+		case "s8":
+			r.targetOwn(b, "S8: storm up during broadcasts ≤ 1.5× without (s; reference: plezi without)", ru,
+				field("storm_busy_s"), field("storm_quiet_s"), 1.5)
+			r.targetOwn(b, "S8: p99 during the storm ≤ 2× before it (ms; reference: plezi before, S3's figure)", ru,
+				ms("lat_p99_us"), ms("calm_p99_us"), 2)
 		}
+	}
+}
+
+// targetOwn writes one row comparing two of plezi's own figures: f at
+// most factor × ref.
+func (r *results) targetOwn(b *bytes.Buffer, what string, ru run, f, ref func(report) float64, factor float64) {
+	if st := summarize(r.reps(ru, "plezi"), ref); st.n > 0 {
+		r.targetVs(b, what, ru, f, st.med, false, factor)
 	}
 }
 
