@@ -1,9 +1,21 @@
 package cluster
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/plezigo/plezi/dispatch"
+)
+
+// ErrUnavailable is what every Redis command returns at once while the
+// broker is in an outage (see outage_redis.go); it wraps
+// dispatch.ErrUnavailable.
+var ErrUnavailable = fmt.Errorf("cluster: redis unavailable: %w", dispatch.ErrUnavailable)
 
 // Errors of the Redis broker's sharded subscription (Redis Cluster).
 var (
 	errShardMoved = errors.New("cluster: redis shard channel moved to another master")
 	errShardsDown = errors.New("cluster: redis sharded subscription not established")
 )
+
+var errRedisReply = errors.New("cluster: unexpected redis reply")

@@ -82,6 +82,10 @@ func (c *Conn) shard() *shard {
 type idState struct {
 	name string
 	seen seenSet // note ids delivered to this connection
+	// The registration, kept to restore it (restore.go); life 0 until
+	// RegisterAs succeeded (a note may arrive first).
+	life time.Duration
+	max  int
 }
 
 // ID returns the connection id.
@@ -401,7 +405,9 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 	if self {
 		return ErrReplaced
 	}
-	c.identity(identity).seen.resume(after)
+	st := c.identity(identity)
+	st.seen.resume(after)
+	st.life, st.max = r.lifetime, r.max
 	for _, n := range backlog {
 		c.note(identity, n)
 	}

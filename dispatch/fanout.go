@@ -355,7 +355,8 @@ func (h *Hub) Notify(identity, name string, args ...any) bool {
 	switch {
 	case err == nil:
 		return true
-	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoteTooLarge), errors.Is(err, ErrMailFull):
+	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoteTooLarge), errors.Is(err, ErrMailFull),
+		errors.Is(err, ErrUnavailable): // counted; the broker logs its outage once
 	default:
 		h.log.Warn("dispatch: notify failed", "identity", identity, "event", name, "err", err)
 	}
@@ -405,6 +406,8 @@ func (h *Hub) countRefusal(err error) {
 		h.stats.MailFull.Add(1)
 	case errors.Is(err, ErrTooManyIdentities):
 		h.stats.IdentitiesFull.Add(1)
+	case errors.Is(err, ErrUnavailable):
+		h.stats.Unavailable.Add(1)
 	}
 }
 
@@ -450,7 +453,7 @@ func (h *Hub) forgetIdentities(c *Conn) {
 	ids, id := x.ids, c.ID()
 	h.Go(uint64(c.slot), func() {
 		for _, st := range ids {
-			if err := h.ids.Unregister(st.name, id); err != nil {
+			if err := h.ids.Unregister(st.name, id); err != nil && !errors.Is(err, ErrUnavailable) {
 				h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
 			}
 		}

@@ -58,6 +58,13 @@ type Stats struct {
 	// NotesSkipped counts note ids a connection's window moved past
 	// without having delivered them (see HubConfig.NoteWindow).
 	NotesSkipped atomic.Int64
+	// Unavailable counts identity calls (Notify, RegisterAs) that failed
+	// because the store was unavailable (ErrUnavailable).
+	Unavailable atomic.Int64
+	// Restores counts the restorations the broker asked for (Restorer);
+	// Restored, the registrations they restored; RestoreErrors, those
+	// the store failed (restored at the next restoration).
+	Restores, Restored, RestoreErrors atomic.Int64
 }
 
 // Hub owns routes, connections, fan-out and identities of one node.
@@ -81,11 +88,12 @@ type Hub struct {
 	chanMu   sync.Mutex
 	chanRefs map[string]*chanRef // guarded by chanMu
 
-	out     chan outEnvelope // cluster publishes, sent by the publisher goroutine
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	cancels []func()
-	started atomic.Bool
+	out        chan outEnvelope // cluster publishes, sent by the publisher goroutine
+	restoreReq chan struct{}    // one buffered: a restoration is due (restore.go)
+	stop       chan struct{}
+	wg         sync.WaitGroup
+	cancels    []func()
+	started    atomic.Bool
 
 	panicLog lograte.Limiter // controller panics: a stack once per type and callback
 	envLog   lograte.Limiter // bad or panicking cluster envelopes
@@ -126,7 +134,8 @@ func NewHub(cfg HubConfig) *Hub {
 	h := &Hub{
 		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
 		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},
-		out: make(chan outEnvelope, 4096), stop: make(chan struct{}), refBase: randomHex(4),
+		out: make(chan outEnvelope, 4096), restoreReq: make(chan struct{}, 1), stop: make(chan struct{}),
+		refBase: randomHex(4),
 	}
 	h.router.hub = h
 	for i := 0; i < cfg.Loops; i++ {
@@ -255,6 +264,11 @@ func (h *Hub) Start(ctx context.Context) error {
 	}
 	h.wg.Add(1)
 	go h.publisher()
+	if rs, ok := h.broker.(Restorer); ok {
+		rs.OnRestore(h.requestRestore)
+		h.wg.Add(1)
+		go h.restorer()
+	}
 	if nr, ok := h.broker.(NodeRegistry); ok {
 		if err := nr.Announce(h.node, NodeTTL); err != nil {
 			h.log.Warn("dispatch: node announce failed", "err", err)
