@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -44,6 +46,14 @@ type RedisConfig struct {
 	// Redis Cluster (sharded pub/sub, see shard_redis.go); every node of a
 	// cluster must use the same number. Default 16; unused on one Redis.
 	Partitions int
+	// Secret (PL_CLUSTER_SECRET; give the hub the same one to sign
+	// envelopes) moves every key and channel under a namespace derived
+	// from it: <Prefix>:<16 hex digits of HMAC-SHA256(Secret,
+	// "plezi-namespace")>:..., so nodes with another secret (or none)
+	// share nothing in Redis: no channel, no identity, no mailbox, no
+	// liveness. It does not keep anyone with access to Redis out (Redis
+	// ACLs and TLS do that).
+	Secret string
 }
 
 // Redis is a Broker and Identities store on Redis (or Redis Cluster). Safe
@@ -58,7 +68,7 @@ type Redis struct {
 	cfg   RedisConfig
 	c     redis.UniversalClient
 	log   *slog.Logger
-	pre   string // cfg.Prefix + ":"
+	pre   string // cfg.Prefix + ":" (+ the secret's namespace + ":")
 	probe string // this broker's probe topic
 	sub   subscription
 	// probeNow asks the prober for a round at once (one buffered).
@@ -114,7 +124,7 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	r := &Redis{
-		cfg: cfg, c: c, log: cfg.Logger, pre: cfg.Prefix + ":", probe: "probe:" + hex.EncodeToString(b[:]),
+		cfg: cfg, c: c, log: cfg.Logger, pre: keyPrefix(cfg), probe: "probe:" + hex.EncodeToString(b[:]),
 		subs: map[string]map[*memSub]struct{}{}, psubs: map[string]map[*memSub]struct{}{},
 		probeNow: make(chan struct{}, 1),
 	}
@@ -200,6 +210,16 @@ func (r *Redis) Close() error {
 func (r *Redis) Healthy() bool { return r.healthy.Load() && !r.down.Load() }
 
 func (r *Redis) key(s string) string { return r.pre + s }
+
+// keyPrefix is what every key and channel of cfg starts with.
+func keyPrefix(cfg RedisConfig) string {
+	if cfg.Secret == "" {
+		return cfg.Prefix + ":"
+	}
+	m := hmac.New(sha256.New, []byte(cfg.Secret))
+	m.Write([]byte("plezi-namespace"))
+	return cfg.Prefix + ":" + hex.EncodeToString(m.Sum(nil)[:8]) + ":"
+}
 
 // Publish sends data on topic; during an outage it fails at once.
 func (r *Redis) Publish(topic string, data []byte) error {
