@@ -204,6 +204,9 @@ func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, err
 	if !r.autoSet {
 		r.auto = r.typ.events.Len() > 0
 	}
+	if !r.forwardSet {
+		r.forward = r.auto
+	}
 	h.router.routes = append(h.router.routes, r)
 	return r, nil
 }
