@@ -23,7 +23,13 @@ type Config struct {
 	// MaxPendingOpens bounds connections accepted and handed to an event
 	// loop whose OnOpen has not run yet; when it is reached accepting waits
 	// for the loops (Stats.AcceptWaits). Default 1024 (16 B each).
-	MaxPendingOpens  int
+	MaxPendingOpens int
+	// MaxHandlers bounds the plain HTTP handlers running at once (each on
+	// a goroutine of its own, off the loops and the worker shards); one
+	// more is answered 503 with Retry-After (Stats.HandlersBusy). The
+	// built-in /healthz and /plezi.js are answered on the loop, outside
+	// it. Default 1024.
+	MaxHandlers      int
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
 	IdleTimeout      time.Duration // close a connection quiet for this long; default 75 s
@@ -90,6 +96,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxPendingOpens <= 0 {
 		c.MaxPendingOpens = 1024
+	}
+	if c.MaxHandlers <= 0 {
+		c.MaxHandlers = 1024
 	}
 	if c.MaxOutbound <= 0 {
 		c.MaxOutbound = 4 << 20

@@ -49,6 +49,10 @@ type Stats struct {
 	// StaticHeldMax is the most bytes any one of them held queued
 	// (high-water gauge, at most StaticBuffer).
 	StaticWaits, StaticHeldMax atomic.Int64
+	// Handlers is a gauge: plain HTTP handlers running (at most
+	// MaxHandlers); HandlersBusy counts the requests answered 503 because
+	// MaxHandlers were.
+	Handlers, HandlersBusy atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
@@ -637,7 +641,9 @@ func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
 		"accept_errors":       st.AcceptErrors.Load(), "shed": st.Shed.Load(), "accept_waits": st.AcceptWaits.Load(),
 		"message_timeouts": st.MessageTimeouts.Load(), "partial_bytes": st.PartialBytes.Load(),
 		"partial_overflows": st.PartialOverflows.Load(), "static_waits": st.StaticWaits.Load(),
-		"static_held_max": st.StaticHeldMax.Load(),
+		"static_held_max": st.StaticHeldMax.Load(), "handlers": st.Handlers.Load(),
+		"handlers_busy": st.HandlersBusy.Load(), "store_unavailable": h.Unavailable.Load(),
+		"restores": h.Restores.Load(),
 	})
 	return Response{ContentType: "application/json", Body: b}
 }
