@@ -80,7 +80,7 @@ func runNode(t *testing.T, cfg server.Config) (*server.Server, func() error) {
 	if err := srv.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true), dispatch.ClientEvents("ucast")); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Route("/solo", func() dispatch.Controller { return new(Solo) }); err != nil {
+	if err := srv.Route("/solo", func() dispatch.Controller { return new(Solo) }, dispatch.AutoDispatch(true)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -105,12 +105,17 @@ func (r *Redis) revive() {
 		}
 		ctx, cancel := r.cmdCtx()
 		err := r.c.Ping(ctx).Err()
+		if err == nil {
+			// Before anything runs again: no liveness answer may find a
+			// node's key lapsed in the outage before it re-announced.
+			err = r.c.Set(ctx, r.key("nodes-restored"), 1, restoreGrace).Err()
+		}
 		cancel()
 		if err == nil && r.ctx.Err() == nil {
 			r.down.Store(false)
 			r.log.Info("cluster: redis answers again", "refused", r.Refused.Load()-refused)
 			r.kickProbe()
-			r.restore("redis answers again")
+			r.restoreHooks("redis answers again")
 			return
 		}
 	}
@@ -131,6 +136,13 @@ func (r *Redis) OnRestore(fn func()) {
 // their own goroutine. Called from a goroutine of the broker's (which
 // holds r.wg).
 func (r *Redis) restore(why string) {
+	r.restoreWith(why, true)
+}
+
+// restoreHooks is restore when the grace was started already.
+func (r *Redis) restoreHooks(why string) { r.restoreWith(why, false) }
+
+func (r *Redis) restoreWith(why string, grace bool) {
 	if r.ctx.Err() != nil {
 		return
 	}
@@ -138,7 +150,9 @@ func (r *Redis) restore(why string) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.markRestored()
+		if grace {
+			r.markRestored()
+		}
 		r.mu.Lock()
 		fns := r.restorers
 		r.mu.Unlock()

@@ -217,7 +217,15 @@ func TestPlainRenewOverlap(t *testing.T) {
 		}
 		return l
 	}
-	checkFor(t, 10*time.Second, "every message", func() bool { return len(stream()) >= n })
+	if !poll(10*time.Second, func() bool { return len(stream()) >= n }) {
+		l := stream()
+		for i, m := range l {
+			if m != "m"+strconv.Itoa(i) {
+				t.Fatalf("%d messages; message %d is %q (then %q)", len(l), i, m, l[min(i+1, len(l)-1)])
+			}
+		}
+		t.Fatalf("%d messages of %d", len(l), n)
+	}
 	for i, m := range stream() {
 		if m != "m"+strconv.Itoa(i) {
 			t.Fatalf("message %d is %q: lost or repeated across the renewal", i, m)

@@ -37,6 +37,7 @@ type plainReader struct {
 	standby atomic.Bool   // a renewal's connection before the marker: drops what it hears
 	ready   chan struct{} // closed once Redis confirmed want subscriptions
 	active  chan struct{} // closed when standby ends
+	stopped chan struct{} // closed when the reader returns
 }
 
 // activate ends standby, once.
@@ -123,8 +124,10 @@ func (p *plainSub) renew() {
 }
 
 // switchTo publishes rd's marker once Redis confirmed its subscriptions,
-// waits for rd to hear it, and retires the old connection. Each wait is
-// bounded by twice the Timeout; past it rd takes over regardless.
+// waits for rd to hear it and for the old reader to reach it (what it
+// has read before the marker is delivered), and retires the old
+// connection. Each wait is bounded by twice the Timeout; past it rd takes
+// over regardless (a deaf connection never hears the marker).
 func (p *plainSub) switchTo(rd *plainReader) {
 	r := p.r
 	defer r.wg.Done()
@@ -144,6 +147,7 @@ func (p *plainSub) switchTo(rd *plainReader) {
 	old := p.cur
 	p.cur, p.next = rd, nil
 	r.mu.Unlock()
+	r.await(old.stopped, 2*r.cfg.Timeout)
 	_ = old.ps.Close()
 	p.clock.reset()
 	r.restore("redis subscription renewed")
@@ -167,7 +171,8 @@ func (p *plainSub) dialLocked(gen uint64, standby bool) *plainReader {
 	for topic := range r.subs {
 		chans = append(chans, r.key(topic))
 	}
-	rd := &plainReader{gen: gen, want: len(chans) + len(r.psubs), ready: make(chan struct{}), active: make(chan struct{})}
+	rd := &plainReader{gen: gen, want: len(chans) + len(r.psubs), ready: make(chan struct{}),
+		active: make(chan struct{}), stopped: make(chan struct{})}
 	rd.standby.Store(standby)
 	rd.ps = r.c.Subscribe(r.ctx, chans...)
 	if len(r.psubs) > 0 {
@@ -198,6 +203,7 @@ func (p *plainSub) owns(rd *plainReader) bool {
 func (p *plainSub) reader(rd *plainReader) {
 	r := p.r
 	defer r.wg.Done()
+	defer close(rd.stopped)
 	var list []*memSub
 	broken, confirmed := false, 0
 	for {

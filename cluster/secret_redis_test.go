@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plezigo/plezi/cluster"
 )
 
 // TestSecretNamespaces: nodes with different cluster secrets on one Redis
@@ -15,14 +17,17 @@ func TestSecretNamespaces(t *testing.T) {
 	prefix := "plezitest-ns-" + time.Now().Format("150405.000000")
 	a, ra := startSecret(t, "redis://127.0.0.1:6379/0", prefix, "one")
 	z, _ := startSecret(t, "redis://127.0.0.1:6379/0", prefix, "two")
+	// Solo registers after it sent its id: wait for each registration.
 	wa, err := watchSolo(a, "u")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cluster.CheckFor(t, 5*time.Second, "a's registration", func() bool { return a.Hub().Registered("u") })
 	wz, err := watchSolo(z, "u")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cluster.CheckFor(t, 5*time.Second, "z's registration", func() bool { return z.Hub().Registered("u") })
 	if !z.Notify("u", "from", "z") {
 		t.Fatal("notify on z refused")
 	}
