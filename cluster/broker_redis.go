@@ -199,7 +199,9 @@ func newRedisClient(cfg RedisConfig) (redis.UniversalClient, error) {
 
 // Close stops the readers and the prober and closes the client.
 func (r *Redis) Close() error {
-	r.cancel()
+	r.mu.Lock()
+	r.cancel() // under mu: goBroker starts nothing after this
+	r.mu.Unlock()
 	r.sub.close()
 	r.wg.Wait()
 	return r.c.Close()
@@ -285,15 +287,28 @@ func (r *Redis) add(m map[string]map[*memSub]struct{}, name string, s *memSub, p
 
 // async runs a subscription command off the caller's goroutine.
 func (r *Redis) async(cmd func(ctx context.Context) error) {
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	r.goBroker(func() {
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
 		defer cancel()
 		if err := cmd(ctx); err != nil && r.ctx.Err() == nil {
 			r.Errors.Add(1)
 			r.log.Warn("cluster: redis subscription command failed", "err", err)
 		}
+	})
+}
+
+// goBroker runs fn on a goroutine of the broker's (Close waits for it),
+// unless the broker is closing. Called from any goroutine without r.mu.
+func (r *Redis) goBroker(fn func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		fn()
 	}()
 }
 

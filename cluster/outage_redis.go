@@ -88,14 +88,12 @@ func (r *Redis) startOutage(err error) {
 	}
 	r.Outages.Add(1)
 	r.log.Warn("cluster: redis unavailable; commands fail at once until it answers", "err", err)
-	r.wg.Add(1)
-	go r.revive()
+	r.goBroker(r.revive)
 }
 
 // revive PINGs Redis until it answers, then ends the outage and restores
 // this node's state.
 func (r *Redis) revive() {
-	defer r.wg.Done()
 	refused := r.Refused.Load()
 	for pause := 20 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
 		select {
