@@ -348,8 +348,9 @@ func (h *Hub) unrefChannel(ch string) {
 
 // Notify delivers event to identity: stored in its mailbox and sent to each
 // of its live connections. It returns false when the identity is not
-// registered or has expired, or when the note is refused (see NotifyErr).
-// Concurrency-safe; it waits for the identity store (a round trip to Redis).
+// registered or has expired, when the note is refused, or when the store
+// is unavailable (see NotifyErr). Concurrency-safe; it waits for the
+// identity store (a round trip to Redis, bounded by its Timeout).
 func (h *Hub) Notify(identity, name string, args ...any) bool {
 	_, err := h.NotifyErr(identity, name, args...)
 	switch {
@@ -373,8 +374,9 @@ type NotifyResult struct {
 // err is nil, even when older notes were dropped for it (res.Dropped,
 // counted in Stats.NotesDropped; the client learns of them from "_gap_").
 // Errors: ErrNotRegistered; ErrNoteTooLarge and ErrMailFull (nothing
-// stored or sent, counted); an argument that does not encode; the store's
-// failure. Concurrency-safe, like Notify.
+// stored or sent, counted); an argument that does not encode; ErrUnavailable
+// (counted in Stats.Unavailable) or another failure of the store.
+// Concurrency-safe, like Notify.
 func (h *Hub) NotifyErr(identity, name string, args ...any) (res NotifyResult, err error) {
 	if h.ids == nil {
 		return res, ErrNotRegistered
