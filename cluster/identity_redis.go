@@ -109,7 +109,8 @@ func (r *Redis) Register(name, connID string, life time.Duration, max int, after
 
 // Restore registers connID again after Redis may have lost it (see
 // dispatch.IdentityRestorer): as Register, but a connection the identity
-// no longer has room for evicts only itself.
+// no longer has room for evicts only itself, and the note counter is
+// raised to seen. Concurrency-safe.
 func (r *Redis) Restore(name, connID string, life time.Duration, most int, after, seen uint64) ([]string, []dispatch.Note, error) {
 	return r.register(name, connID, life, most, after, max(after, seen), true)
 }

@@ -267,3 +267,28 @@ func TestPlainDeaf(t *testing.T) {
 		return len(got.list()) > before
 	})
 }
+
+// FuzzProbePayload: whatever is published on a broker's probe channel
+// (anyone with access to Redis can), a reader takes it without panicking,
+// whole or split in two, and only a marker of a newer generation stops
+// it.
+func FuzzProbePayload(f *testing.F) {
+	for _, s := range []string{"1", "18446744073709551615", "s2", "s1", "s", "s-1", "", "99999999999999999999", "s0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		for _, parts := range [][]string{{payload}, {payload[:len(payload)/2], payload[len(payload)/2:]}} {
+			p := &plainSub{}
+			rd := &plainReader{gen: 1, active: make(chan struct{})}
+			rd.standby.Store(true)
+			for _, part := range parts {
+				keep := p.probe(rd, part)
+				g, err := strconv.ParseUint(strings.TrimPrefix(part, "s"), 10, 64)
+				if newer := strings.HasPrefix(part, "s") && err == nil && g > 1; keep == newer {
+					t.Fatalf("probe(%q) = %v", part, keep)
+				}
+			}
+			_ = p.quiet()
+		}
+	})
+}
