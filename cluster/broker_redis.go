@@ -33,7 +33,7 @@ var (
 type RedisConfig struct {
 	URL     string        // redis://[user:pass@]host:port/db; redis+cluster://h1:p1?addr=h2:p2 for Redis Cluster
 	Prefix  string        // key and channel prefix; default "plezi"
-	Timeout time.Duration // per command; default 2 s
+	Timeout time.Duration // bounds every wait on Redis (dial, command, pooled connection); default 2 s
 	Probe   time.Duration // deaf-subscription probe period; default 5 s
 	Logger  *slog.Logger
 	// Mailbox bounds per identity, enforced in Redis by one script: a note

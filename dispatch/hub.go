@@ -43,6 +43,10 @@ type HubConfig struct {
 // also counts envelopes that do not parse, fail their signature, or name a
 // malformed connection id. DeniedEvents counts client calls to event
 // methods the route does not let clients call (answered as unknown).
+// Dropped counts what had nowhere to go: a message on a route without
+// OnMessage, an event for a controller type added after it was sent, an
+// event or note with no method on a route that does not forward events
+// (a raw route, see ForwardEvents).
 type Stats struct {
 	Delivered, Dropped, Panics, BadEvents, BadArgs, UnknownEvents atomic.Int64
 	UnicastFailed, PublishErrors, RemoteIn, BadEnvelopes          atomic.Int64
