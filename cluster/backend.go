@@ -32,6 +32,12 @@ type Option func(*RedisConfig)
 // WithLogger makes a Redis backend log to l (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *RedisConfig) { c.Logger = l } }
 
+// WithSecret sets RedisConfig.Secret: every key and channel goes under a
+// namespace derived from it, so nodes that do not share the secret share
+// nothing in Redis. Give the hub the same secret (server.Config's
+// ClusterSecret) to sign envelopes.
+func WithSecret(secret string) Option { return func(c *RedisConfig) { c.Secret = secret } }
+
 // FromURL returns the cluster backend url names, the one way to turn
 // PL_REDIS_URL into a broker:
 //

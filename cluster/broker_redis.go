@@ -2,16 +2,16 @@ package cluster
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -25,13 +25,15 @@ var (
 	_ dispatch.Identities        = (*Redis)(nil)
 	_ dispatch.NodeRegistry      = (*Redis)(nil)
 	_ dispatch.BatchPublisher    = (*Redis)(nil)
+	_ dispatch.Restorer          = (*Redis)(nil)
+	_ dispatch.IdentityRestorer  = (*Redis)(nil)
 )
 
 // RedisConfig configures a Redis broker. Zero values get defaults.
 type RedisConfig struct {
 	URL     string        // redis://[user:pass@]host:port/db; redis+cluster://h1:p1?addr=h2:p2 for Redis Cluster
 	Prefix  string        // key and channel prefix; default "plezi"
-	Timeout time.Duration // per command; default 2 s
+	Timeout time.Duration // bounds every wait on Redis (dial, command, pooled connection); default 2 s
 	Probe   time.Duration // deaf-subscription probe period; default 5 s
 	Logger  *slog.Logger
 	// Mailbox bounds per identity, enforced in Redis by one script: a note
@@ -44,6 +46,14 @@ type RedisConfig struct {
 	// Redis Cluster (sharded pub/sub, see shard_redis.go); every node of a
 	// cluster must use the same number. Default 16; unused on one Redis.
 	Partitions int
+	// Secret (PL_CLUSTER_SECRET; give the hub the same one to sign
+	// envelopes) moves every key and channel under a namespace derived
+	// from it: <Prefix>:<16 hex digits of HMAC-SHA256(Secret,
+	// "plezi-namespace")>:..., so nodes with another secret (or none)
+	// share nothing in Redis: no channel, no identity, no mailbox, no
+	// liveness. It does not keep anyone with access to Redis out (Redis
+	// ACLs and TLS do that).
+	Secret string
 }
 
 // Redis is a Broker and Identities store on Redis (or Redis Cluster). Safe
@@ -55,25 +65,32 @@ type RedisConfig struct {
 // Cluster topics travel over sharded pub/sub: a fixed set of partitions
 // plus one channel per node (see shard_redis.go).
 type Redis struct {
-	cfg    RedisConfig
-	c      redis.UniversalClient
-	log    *slog.Logger
-	pre    string // cfg.Prefix + ":"
-	probe  string // this broker's probe topic
-	sub    subscription
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg   RedisConfig
+	c     redis.UniversalClient
+	log   *slog.Logger
+	pre   string // cfg.Prefix + ":" (+ the secret's namespace + ":")
+	probe string // this broker's probe topic
+	sub   subscription
+	// probeNow asks the prober for a round at once (one buffered).
+	probeNow chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 
-	mu    sync.Mutex
-	subs  map[string]map[*memSub]struct{} // topic → handlers; guarded by mu
-	psubs map[string]map[*memSub]struct{} // pattern → handlers; guarded by mu
+	mu        sync.Mutex
+	subs      map[string]map[*memSub]struct{} // topic → handlers; guarded by mu
+	psubs     map[string]map[*memSub]struct{} // pattern → handlers; guarded by mu
+	restorers []func()                        // OnRestore's; guarded by mu
 
 	healthy  atomic.Bool
+	down     atomic.Bool // in an outage: commands fail at once (outage_redis.go)
 	panicLog lograte.Limiter
 	Deaf     atomic.Int64 // times the subscription was found deaf and renewed
 	Errors   atomic.Int64 // failed publishes and commands
-	Panics   atomic.Int64 // handler panics the reader recovered (the message is lost to that handler only)
+	// Outages counts outages (a command failed for want of Redis);
+	// Refused, the commands failed at once during one (ErrUnavailable).
+	Outages, Refused atomic.Int64
+	Panics           atomic.Int64 // handler panics the reader recovered (the message is lost to that handler only)
 	// BadMessages counts sharded messages that did not parse (dropped).
 	BadMessages atomic.Int64
 	// Misrouted counts sharded messages heard on a partition their topic
@@ -89,8 +106,8 @@ type subscription interface {
 	watch(name string, pattern bool)                                                       // name got its first handler
 	unwatch(name string, pattern bool)                                                     // name lost its last handler
 	publish(ctx context.Context, c redis.Cmdable, topic string, data []byte) *redis.IntCmd // send (c may be a pipeline)
-	sendProbes(ctx context.Context) error                                                  // publish this broker's probes
-	quiet() time.Duration                                                                  // longest a probe went unanswered
+	sendProbes() error                                                                     // publish this broker's probes (through r.do)
+	quiet() time.Duration                                                                  // longest a probe Redis took went unheard
 	renew()                                                                                // resubscribe everything (deaf)
 	close()
 }
@@ -99,7 +116,7 @@ type subscription interface {
 // stops it.
 func NewRedis(cfg RedisConfig) (*Redis, error) {
 	cfg = cfg.fill()
-	c, err := newRedisClient(cfg.URL)
+	c, err := newRedisClient(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +124,9 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	r := &Redis{
-		cfg: cfg, c: c, log: cfg.Logger, pre: cfg.Prefix + ":", probe: "probe:" + hex.EncodeToString(b[:]),
+		cfg: cfg, c: c, log: cfg.Logger, pre: keyPrefix(cfg), probe: "probe:" + hex.EncodeToString(b[:]),
 		subs: map[string]map[*memSub]struct{}{}, psubs: map[string]map[*memSub]struct{}{},
+		probeNow: make(chan struct{}, 1),
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	ctx, cancel := context.WithTimeout(r.ctx, cfg.Timeout)
@@ -152,43 +170,64 @@ func (cfg RedisConfig) fill() RedisConfig {
 	return cfg
 }
 
-func newRedisClient(url string) (redis.UniversalClient, error) {
-	if strings.HasPrefix(url, "redis+cluster://") {
-		o, err := redis.ParseClusterURL("redis://" + strings.TrimPrefix(url, "redis+cluster://"))
+// newRedisClient makes the client for cfg.URL. Every wait is bounded by
+// cfg.Timeout: dialing (one attempt), reading, writing, waiting for a
+// pooled connection, and the caller's context (ContextTimeoutEnabled:
+// without it go-redis reads until ReadTimeout whatever the deadline). No
+// command is retried: a retried PUBLISH to a frozen Redis is delivered
+// twice once it thaws, and failing fast is the broker's answer to an
+// outage (outage_redis.go).
+func newRedisClient(cfg RedisConfig) (redis.UniversalClient, error) {
+	t := cfg.Timeout
+	if rest, ok := strings.CutPrefix(cfg.URL, "redis+cluster://"); ok {
+		o, err := redis.ParseClusterURL("redis://" + rest)
 		if err != nil {
 			return nil, fmt.Errorf("cluster: redis url: %w", err)
 		}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+		o.ContextTimeoutEnabled, o.MaxRetries, o.DialerRetries = true, -1, 1
 		return redis.NewClusterClient(o), nil
 	}
-	o, err := redis.ParseURL(url)
+	o, err := redis.ParseURL(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: redis url: %w", err)
 	}
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+	o.ContextTimeoutEnabled, o.MaxRetries, o.DialerRetries = true, -1, 1
 	return redis.NewClient(o), nil
 }
 
 // Close stops the readers and the prober and closes the client.
 func (r *Redis) Close() error {
-	r.cancel()
+	r.mu.Lock()
+	r.cancel() // under mu: goBroker starts nothing after this
+	r.mu.Unlock()
 	r.sub.close()
 	r.wg.Wait()
 	return r.c.Close()
 }
 
-// Healthy reports whether the subscription answered its last probe.
-func (r *Redis) Healthy() bool { return r.healthy.Load() }
+// Healthy reports whether Redis answers and the subscription heard its
+// last probe. Concurrency-safe.
+func (r *Redis) Healthy() bool { return r.healthy.Load() && !r.down.Load() }
 
 func (r *Redis) key(s string) string { return r.pre + s }
 
-// Publish sends data on topic.
-func (r *Redis) Publish(topic string, data []byte) error {
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
-	defer cancel()
-	if err := r.sub.publish(ctx, r.c, topic, data).Err(); err != nil {
-		r.Errors.Add(1)
-		return fmt.Errorf("cluster: publish: %w", err)
+// keyPrefix is what every key and channel of cfg starts with.
+func keyPrefix(cfg RedisConfig) string {
+	if cfg.Secret == "" {
+		return cfg.Prefix + ":"
 	}
-	return nil
+	m := hmac.New(sha256.New, []byte(cfg.Secret))
+	m.Write([]byte("plezi-namespace"))
+	return cfg.Prefix + ":" + hex.EncodeToString(m.Sum(nil)[:8]) + ":"
+}
+
+// Publish sends data on topic; during an outage it fails at once.
+func (r *Redis) Publish(topic string, data []byte) error {
+	return r.do("publish", func(ctx context.Context) error {
+		return r.sub.publish(ctx, r.c, topic, data).Err()
+	})
 }
 
 // PublishBatch sends msgs in order in one pipelined round trip. On Redis
@@ -198,19 +237,15 @@ func (r *Redis) PublishBatch(msgs []dispatch.Publication) error {
 	if len(msgs) == 1 {
 		return r.Publish(msgs[0].Topic, msgs[0].Data)
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
-	defer cancel()
-	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, m := range msgs {
-			r.sub.publish(ctx, p, m.Topic, m.Data)
-		}
-		return nil
+	return r.do("publish", func(ctx context.Context) error {
+		_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, m := range msgs {
+				r.sub.publish(ctx, p, m.Topic, m.Data)
+			}
+			return nil
+		})
+		return err
 	})
-	if err != nil {
-		r.Errors.Add(1)
-		return fmt.Errorf("cluster: publish: %w", err)
-	}
-	return nil
 }
 
 // Subscribe calls fn for each message on topic until cancel.
@@ -252,15 +287,28 @@ func (r *Redis) add(m map[string]map[*memSub]struct{}, name string, s *memSub, p
 
 // async runs a subscription command off the caller's goroutine.
 func (r *Redis) async(cmd func(ctx context.Context) error) {
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	r.goBroker(func() {
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
 		defer cancel()
 		if err := cmd(ctx); err != nil && r.ctx.Err() == nil {
 			r.Errors.Add(1)
 			r.log.Warn("cluster: redis subscription command failed", "err", err)
 		}
+	})
+}
+
+// goBroker runs fn on a goroutine of the broker's (Close waits for it),
+// unless the broker is closing. Called from any goroutine without r.mu.
+func (r *Redis) goBroker(fn func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		fn()
 	}()
 }
 
@@ -318,224 +366,4 @@ func (r *Redis) deliver(s *memSub, topic string, data []byte) {
 	} else {
 		s.pfn(topic, data)
 	}
-}
-
-// prober publishes on the probe channel every period; two periods without
-// an answer mark the node deaf: unhealthy, counted, subscription renewed.
-func (r *Redis) prober() {
-	defer r.wg.Done()
-	t := time.NewTicker(r.cfg.Probe)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
-		err := r.sub.sendProbes(ctx)
-		cancel()
-		r.judge(err, r.sub.quiet())
-		if r.ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// judge sets the health from one probe round.
-func (r *Redis) judge(err error, quiet time.Duration) {
-	switch {
-	case r.ctx.Err() != nil:
-	case err != nil:
-		if r.healthy.Swap(false) {
-			r.log.Warn("cluster: redis unreachable", "err", err)
-		}
-	case quiet > 2*r.cfg.Probe:
-		r.Deaf.Add(1)
-		r.healthy.Store(false)
-		r.log.Warn("cluster: redis subscription deaf; resubscribing", "quiet", quiet)
-		r.sub.renew()
-	default:
-		redisLogRecovered()
-		if !r.healthy.Swap(true) {
-			r.log.Info("cluster: redis healthy again")
-		}
-	}
-}
-
-// plainSub is plain pub/sub on one Redis: a channel per topic and
-// pattern, all on one subscription connection.
-type plainSub struct {
-	r         *Redis
-	ps        *redis.PubSub // guarded by r.mu
-	lastProbe atomic.Int64  // unix nanos of the last probe heard
-}
-
-func (p *plainSub) open() {
-	p.lastProbe.Store(time.Now().UnixNano())
-	p.subscribeAll()
-}
-
-func (p *plainSub) publish(ctx context.Context, c redis.Cmdable, topic string, data []byte) *redis.IntCmd {
-	return c.Publish(ctx, p.r.key(topic), data)
-}
-
-func (p *plainSub) watch(name string, pattern bool) {
-	p.command(name, pattern, true)
-}
-
-func (p *plainSub) unwatch(name string, pattern bool) {
-	p.command(name, pattern, false)
-}
-
-// command sends (un)subscribe for name on the current connection.
-func (p *plainSub) command(name string, pattern, on bool) {
-	r := p.r
-	r.mu.Lock()
-	ps := p.ps
-	r.mu.Unlock()
-	if ps == nil {
-		return
-	}
-	ch := r.key(name)
-	r.async(func(ctx context.Context) error {
-		switch {
-		case pattern && on:
-			return ps.PSubscribe(ctx, ch)
-		case pattern:
-			return ps.PUnsubscribe(ctx, ch)
-		case on:
-			return ps.Subscribe(ctx, ch)
-		}
-		return ps.Unsubscribe(ctx, ch)
-	})
-}
-
-func (p *plainSub) sendProbes(ctx context.Context) error {
-	return p.r.c.Publish(ctx, p.r.key(p.r.probe), "1").Err()
-}
-
-func (p *plainSub) quiet() time.Duration {
-	return time.Since(time.Unix(0, p.lastProbe.Load()))
-}
-
-func (p *plainSub) renew() {
-	p.lastProbe.Store(time.Now().UnixNano())
-	p.subscribeAll()
-}
-
-func (p *plainSub) close() {
-	p.r.mu.Lock()
-	if p.ps != nil {
-		_ = p.ps.Close()
-	}
-	p.r.mu.Unlock()
-}
-
-// subscribeAll opens a fresh subscription connection with every channel
-// and pattern, and starts its reader.
-func (p *plainSub) subscribeAll() {
-	r := p.r
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ctx.Err() != nil {
-		return
-	}
-	if p.ps != nil {
-		_ = p.ps.Close()
-	}
-	chans := []string{r.key(r.probe)}
-	for topic := range r.subs {
-		chans = append(chans, r.key(topic))
-	}
-	ps := r.c.Subscribe(r.ctx, chans...)
-	if len(r.psubs) > 0 {
-		pats := make([]string, 0, len(r.psubs))
-		for pat := range r.psubs {
-			pats = append(pats, r.key(pat))
-		}
-		_ = ps.PSubscribe(r.ctx, pats...)
-	}
-	p.ps = ps
-	r.wg.Add(1)
-	go p.reader(ps)
-}
-
-// reader hands each message to its handlers until ps is closed or
-// replaced. It reads the subscription itself (ReceiveMessage) rather than
-// through PubSub.Channel, which adds a goroutine and a channel hand-off per
-// message; a read error (Redis gone) pauses briefly, then the next read
-// reconnects and resubscribes, and the prober notices if that fails.
-func (p *plainSub) reader(ps *redis.PubSub) {
-	r := p.r
-	defer r.wg.Done()
-	var list []*memSub
-	for {
-		msg, err := ps.ReceiveMessage(r.ctx)
-		if err != nil {
-			r.mu.Lock()
-			current := p.ps == ps
-			r.mu.Unlock()
-			if !current || r.ctx.Err() != nil {
-				return
-			}
-			select {
-			case <-r.ctx.Done():
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			continue
-		}
-		p.handle(msg, &list)
-	}
-}
-
-// handle runs the handlers of one message.
-func (p *plainSub) handle(msg *redis.Message, list *[]*memSub) {
-	r := p.r
-	topic, ok := strings.CutPrefix(msg.Channel, r.pre)
-	if !ok {
-		return
-	}
-	if topic == r.probe {
-		p.lastProbe.Store(time.Now().UnixNano())
-		return
-	}
-	data := unsafe.Slice(unsafe.StringData(msg.Payload), len(msg.Payload))
-	if msg.Pattern == "" {
-		r.handleTopic(topic, data, false, list)
-	} else if pat, ok := strings.CutPrefix(msg.Pattern, r.pre); ok {
-		r.handlePattern(pat, topic, data, list)
-	}
-}
-
-var errRedisReply = errors.New("cluster: unexpected redis reply")
-
-// Announce sets <p>:nodes:<node> for ttl; ttl 0 deletes it.
-func (r *Redis) Announce(node string, ttl time.Duration) error {
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
-	defer cancel()
-	var err error
-	if ttl <= 0 {
-		err = r.c.Del(ctx, r.key("nodes:"+node)).Err()
-	} else {
-		err = r.c.Set(ctx, r.key("nodes:"+node), 1, ttl).Err()
-	}
-	if err != nil {
-		r.Errors.Add(1)
-		return fmt.Errorf("cluster: announce: %w", err)
-	}
-	return nil
-}
-
-// Alive reports whether <p>:nodes:<node> exists.
-func (r *Redis) Alive(node string) (bool, error) {
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
-	defer cancel()
-	n, err := r.c.Exists(ctx, r.key("nodes:"+node)).Result()
-	if err != nil {
-		r.Errors.Add(1)
-		return false, fmt.Errorf("cluster: alive: %w", err)
-	}
-	return n == 1, nil
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -21,18 +22,30 @@ func (r *Redis) idKeys(name string) []string {
 	return []string{base, base + ":conns", base + ":box"}
 }
 
-// registerScript: ARGV life(ms), max, conn, after. Returns {evicted
-// conns, box entries after `after` with scores, floor}. A new connection scores
-// one above the newest one, inside the script, so registrations are
-// ordered as the scripts ran (a node's clock, read before the script,
-// let a later registration sort first and evict itself). The guard keeps
-// the score strictly greater when the newest is a clock reading of an
-// older build (nanoseconds, where +1 is below a double's precision). A
-// connection registering again keeps its place (NX) and may be the one
-// evicted.
+// registerScript: ARGV life(ms), max, conn, after, restore, raise. Returns
+// {evicted conns, box entries after `after` with scores, floor}. A new
+// connection scores one above the newest one, inside the script, so
+// registrations are ordered as the scripts ran (a node's clock, read
+// before the script, let a later registration sort first and evict
+// itself). The guard keeps the score strictly greater when the newest is
+// a clock reading of an older build (nanoseconds, where +1 is below a
+// double's precision). A connection registering again keeps its place
+// (NX) and may be the one evicted. The note counter is raised to `raise`
+// (capped at 2^52 by the caller): the connection saw notes up to it, so
+// a Redis that lost them (restarted without persistence, or with the
+// last second of its AOF) must not hand those ids out again. With
+// restore set, a connection the identity no longer holds and has no room
+// for evicts only itself: restoring never displaces a newer registration.
 var registerScript = redis.NewScript(`
 redis.call('HSETNX', KEYS[1], 'seq', 0)
+if tonumber(redis.call('HGET', KEYS[1], 'seq')) < tonumber(ARGV[6]) then
+  redis.call('HSET', KEYS[1], 'seq', ARGV[6])
+end
 redis.call('HSET', KEYS[1], 'life', ARGV[1])
+local max = tonumber(ARGV[2])
+if ARGV[5] == '1' and not redis.call('ZSCORE', KEYS[2], ARGV[3]) and redis.call('ZCARD', KEYS[2]) >= max then
+  return {{ARGV[3]}, {}, '0'}
+end
 local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
 local order = 1
 if top then
@@ -42,7 +55,6 @@ if top then
 end
 redis.call('ZADD', KEYS[2], 'NX', order, ARGV[3])
 local n = redis.call('ZCARD', KEYS[2])
-local max = tonumber(ARGV[2])
 local evict = {}
 if n > max then
   evict = redis.call('ZRANGE', KEYS[2], 0, n - max - 1)
@@ -52,6 +64,10 @@ for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 return {evict, redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[4], '+inf', 'WITHSCORES'),
   redis.call('HGET', KEYS[1], 'floor') or '0'}
 `)
+
+// maxRaise caps how far a registration raises the note counter (it may
+// come from the client's _resume): ids stay exact as sorted-set scores.
+const maxRaise = 1 << 52
 
 // seqScript: the next note id, or false when the identity is gone.
 var seqScript = redis.NewScript(`
@@ -86,19 +102,34 @@ for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], life) end
 return {redis.call('ZRANGE', KEYS[2], 0, -1), dropped}
 `)
 
-func (r *Redis) cmdCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.ctx, r.cfg.Timeout)
-}
-
 // Register joins connID to identity (see dispatch.Identities).
 func (r *Redis) Register(name, connID string, life time.Duration, max int, after uint64) ([]string, []dispatch.Note, error) {
-	ctx, cancel := r.cmdCtx()
-	defer cancel()
-	res, err := registerScript.Run(ctx, r.c, r.idKeys(name),
-		life.Milliseconds(), max, connID, after).Slice()
+	return r.register(name, connID, life, max, after, after, false)
+}
+
+// Restore registers connID again after Redis may have lost it (see
+// dispatch.IdentityRestorer): as Register, but a connection the identity
+// no longer has room for evicts only itself, and the note counter is
+// raised to seen. Concurrency-safe.
+func (r *Redis) Restore(name, connID string, life time.Duration, most int, after, seen uint64) ([]string, []dispatch.Note, error) {
+	return r.register(name, connID, life, most, after, max(after, seen), true)
+}
+
+// register runs registerScript; the note counter is raised to raise.
+func (r *Redis) register(name, connID string, life time.Duration, max int, after, raise uint64, restore bool) ([]string, []dispatch.Note, error) {
+	flag := 0
+	if restore {
+		flag = 1
+	}
+	var res []any
+	err := r.do("register", func(ctx context.Context) error {
+		var err error
+		res, err = registerScript.Run(ctx, r.c, r.idKeys(name),
+			life.Milliseconds(), max, connID, after, flag, min(raise, maxRaise)).Slice()
+		return err
+	})
 	if err != nil {
-		r.Errors.Add(1)
-		return nil, nil, fmt.Errorf("cluster: register: %w", err)
+		return nil, nil, err
 	}
 	if len(res) != 3 {
 		return nil, nil, errRedisReply
@@ -150,60 +181,52 @@ func toStrings(v any) []string {
 
 // Unregister removes connID from identity.
 func (r *Redis) Unregister(name, connID string) error {
-	ctx, cancel := r.cmdCtx()
-	defer cancel()
-	if err := r.c.ZRem(ctx, r.idKeys(name)[1], connID).Err(); err != nil {
-		r.Errors.Add(1)
-		return fmt.Errorf("cluster: unregister: %w", err)
-	}
-	return nil
+	return r.do("unregister", func(ctx context.Context) error {
+		return r.c.ZRem(ctx, r.idKeys(name)[1], connID).Err()
+	})
 }
 
 // Notify stores a note in identity's mailbox (see dispatch.Identities).
 // Ids come from a counter; notes are kept in a set scored by id, so two
 // notifiers racing still leave the mailbox in id order. A note refused for
-// its size has taken an id (ids increase, with holes).
+// its size has taken an id (ids increase, with holes). Both scripts share
+// one Timeout.
 func (r *Redis) Notify(name string, build func(id uint64) []byte) (dispatch.Notified, error) {
 	keys := r.idKeys(name)
-	ctx, cancel := r.cmdCtx()
-	defer cancel()
-	id, err := seqScript.Run(ctx, r.c, keys).Uint64()
-	if err != nil {
-		return dispatch.Notified{}, r.notifyErr(err)
+	var out dispatch.Notified
+	err := r.do("notify", func(ctx context.Context) error {
+		id, err := seqScript.Run(ctx, r.c, keys).Uint64()
+		if err != nil {
+			return err
+		}
+		n := dispatch.Note{ID: id, Data: build(id)}
+		if len(n.Data) > noteLimit(r.cfg.MaxNoteBytes, r.cfg.MaxMailBytes) {
+			return fmt.Errorf("%d bytes: %w", len(n.Data), dispatch.ErrNoteTooLarge)
+		}
+		res, err := storeScript.Run(ctx, r.c, keys, id, n.Data, r.cfg.MaxMail, r.cfg.MaxMailBytes).Slice()
+		if err != nil {
+			return err
+		}
+		if len(res) != 2 {
+			return errRedisReply
+		}
+		dropped, _ := res[1].(int64)
+		out = dispatch.Notified{Note: n, Conns: toStrings(res[0]), Dropped: int(dropped)}
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		return dispatch.Notified{}, dispatch.ErrNotRegistered
 	}
-	n := dispatch.Note{ID: id, Data: build(id)}
-	if len(n.Data) > noteLimit(r.cfg.MaxNoteBytes, r.cfg.MaxMailBytes) {
-		return dispatch.Notified{}, fmt.Errorf("cluster: notify: %d bytes: %w", len(n.Data), dispatch.ErrNoteTooLarge)
-	}
-	res, err := storeScript.Run(ctx, r.c, keys, id, n.Data, r.cfg.MaxMail, r.cfg.MaxMailBytes).Slice()
-	if err != nil {
-		return dispatch.Notified{}, r.notifyErr(err)
-	}
-	if len(res) != 2 {
-		return dispatch.Notified{}, errRedisReply
-	}
-	dropped, _ := res[1].(int64)
-	return dispatch.Notified{Note: n, Conns: toStrings(res[0]), Dropped: int(dropped)}, nil
-}
-
-// notifyErr is ErrNotRegistered for a script's false (the identity is
-// gone), else the counted failure.
-func (r *Redis) notifyErr(err error) error {
-	if err == redis.Nil {
-		return dispatch.ErrNotRegistered
-	}
-	r.Errors.Add(1)
-	return fmt.Errorf("cluster: notify: %w", err)
+	return out, err
 }
 
 // Registered reports whether identity is registered and alive.
 func (r *Redis) Registered(name string) (bool, error) {
-	ctx, cancel := r.cmdCtx()
-	defer cancel()
-	n, err := r.c.Exists(ctx, r.idKeys(name)[0]).Result()
-	if err != nil {
-		r.Errors.Add(1)
-		return false, fmt.Errorf("cluster: registered: %w", err)
-	}
-	return n == 1, nil
+	var n int64
+	err := r.do("registered", func(ctx context.Context) error {
+		var err error
+		n, err = r.c.Exists(ctx, r.idKeys(name)[0]).Result()
+		return err
+	})
+	return n == 1, err
 }

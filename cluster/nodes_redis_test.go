@@ -37,9 +37,25 @@ func (p *Peer) OnUnicastFailed(id, event string) { _ = p.Emit("ufail", id, event
 
 func startNode(t *testing.T, prefix string) *server.Server { return startSigned(t, prefix, "") }
 
+// startSigned runs a node whose hub signs envelopes with secret, on a
+// broker without it (one namespace for every secret: what the signature
+// alone protects).
 func startSigned(t *testing.T, prefix, secret string) *server.Server {
 	t.Helper()
-	b, err := cluster.NewRedis(cluster.RedisConfig{URL: "redis://127.0.0.1:6379/0", Prefix: prefix})
+	srv, _ := startBroker(t, cluster.RedisConfig{URL: "redis://127.0.0.1:6379/0", Prefix: prefix}, secret)
+	return srv
+}
+
+// startSecret runs a node on url whose broker and hub share secret.
+func startSecret(t *testing.T, url, prefix, secret string) (*server.Server, *cluster.Redis) {
+	t.Helper()
+	return startBroker(t, cluster.RedisConfig{URL: url, Prefix: prefix, Secret: secret}, secret)
+}
+
+// startBroker runs a node on a broker of cfg, its hub signing with secret.
+func startBroker(t *testing.T, cfg cluster.RedisConfig, secret string) (*server.Server, *cluster.Redis) {
+	t.Helper()
+	b, err := cluster.NewRedis(cfg)
 	if err != nil {
 		t.Fatalf("redis: %v", err)
 	}
@@ -50,7 +66,7 @@ func startSigned(t *testing.T, prefix, secret string) *server.Server {
 		}
 		_ = b.Close()
 	})
-	return srv
+	return srv, b
 }
 
 // runNode starts a server with cfg (on 127.0.0.1:0, quiet) serving /peer
@@ -64,7 +80,7 @@ func runNode(t *testing.T, cfg server.Config) (*server.Server, func() error) {
 	if err := srv.Route("/peer", func() dispatch.Controller { return new(Peer) }, dispatch.AutoDispatch(true), dispatch.ClientEvents("ucast")); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Route("/solo", func() dispatch.Controller { return new(Solo) }); err != nil {
+	if err := srv.Route("/solo", func() dispatch.Controller { return new(Solo) }, dispatch.AutoDispatch(true)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -214,8 +230,9 @@ func TestTwoNodesOverRedis(t *testing.T) {
 	retryUntil(t, cz, "extra", "publish across nodes", func() { a.Publish("news", "extra") })
 }
 
-// TestClusterSecret: envelopes signed with another secret are dropped and
-// counted; nodes sharing the secret hear each other.
+// TestClusterSecret: envelopes signed with another secret (brokers in one
+// namespace, built without the secret) are dropped and counted; nodes
+// sharing the secret hear each other.
 func TestClusterSecret(t *testing.T) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])

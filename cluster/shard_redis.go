@@ -96,8 +96,8 @@ type shardGroup struct {
 	addr  string
 	ps    *redis.PubSub
 	gen   uint64
-	probe string       // the channel this group's probes go to; guarded by r.mu
-	last  atomic.Int64 // unix nanos of the last probe heard on ps
+	probe string // the channel this group's probes go to; guarded by r.mu
+	clock probeClock
 }
 
 func newShardSub(r *Redis, cc *redis.ClusterClient) *shardSub {
@@ -269,6 +269,9 @@ func (s *shardSub) rebuild() error {
 		r.wg.Add(1)
 		go s.reader(g)
 	}
+	if gen > 1 {
+		r.restore("redis sharded subscription rebuilt")
+	}
 	return nil
 }
 
@@ -309,7 +312,6 @@ func (s *shardSub) groupFor(ctx context.Context, gen uint64, ch string, groups *
 		}
 	}
 	g := &shardGroup{addr: addr, ps: c.SSubscribe(ctx), gen: gen, probe: ch}
-	g.last.Store(time.Now().UnixNano())
 	*groups = append(*groups, g)
 	return g, nil
 }
@@ -391,7 +393,7 @@ func (s *shardSub) deliver(g *shardGroup, m *redis.Message, list *[]*memSub) {
 	}
 	if strings.HasPrefix(topic, "probe:") { // another node's goes on a partition too
 		if topic == r.probe {
-			g.last.Store(time.Now().UnixNano())
+			g.clock.hearText(string(data))
 		}
 		return
 	}
@@ -426,30 +428,40 @@ func (s *shardSub) fail(g *shardGroup) {
 	}
 }
 
-// sendProbes publishes one probe per connection, in one round trip.
-func (s *shardSub) sendProbes(ctx context.Context) error {
+// sendProbes publishes one numbered probe per connection, in one round
+// trip.
+func (s *shardSub) sendProbes() error {
 	r := s.r
 	r.mu.Lock()
-	probes := make([]string, 0, len(s.groups))
-	for _, g := range s.groups {
-		probes = append(probes, g.probe)
-	}
+	groups := append([]*shardGroup(nil), s.groups...)
 	r.mu.Unlock()
-	if len(probes) == 0 {
+	if len(groups) == 0 {
 		return errShardsDown
 	}
-	msg := appendShard(nil, r.probe, []byte{'1'})
-	_, err := s.cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, ch := range probes {
-			p.SPublish(ctx, ch, msg)
-		}
-		return nil
+	seqs := make([]uint64, len(groups))
+	err := r.do("probe", func(ctx context.Context) error {
+		_, err := s.cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, g := range groups {
+				seqs[i] = g.clock.next()
+				r.mu.Lock()
+				ch := g.probe
+				r.mu.Unlock()
+				p.SPublish(ctx, ch, appendShard(nil, r.probe, strconv.AppendUint(nil, seqs[i], 10)))
+			}
+			return nil
+		})
+		return err
 	})
+	if err == nil {
+		for i, g := range groups {
+			g.clock.sent(seqs[i])
+		}
+	}
 	return err
 }
 
-// quiet is the longest any connection of the layout went without hearing
-// its probe (since the teardown when there is no layout).
+// quiet is the longest a probe Redis took went unheard on any
+// connection of the layout (since the teardown when there is no layout).
 func (s *shardSub) quiet() time.Duration {
 	r := s.r
 	r.mu.Lock()
@@ -459,7 +471,7 @@ func (s *shardSub) quiet() time.Duration {
 	}
 	var q time.Duration
 	for _, g := range s.groups {
-		q = max(q, time.Since(time.Unix(0, g.last.Load())))
+		q = max(q, g.clock.quiet())
 	}
 	return q
 }

@@ -38,7 +38,7 @@ type PatternSubscriber interface {
 }
 
 // NodeRegistry is an optional Broker capability: node liveness. A hub
-// announces itself every NodeTTL/3; a Unicast to a node that is not alive
+// announces itself every NodeTTL/5; a Unicast to a node that is not alive
 // fails at once (OnUnicastFailed) instead of vanishing.
 type NodeRegistry interface {
 	// Announce marks node alive for ttl; ttl 0 retires it.
@@ -47,8 +47,34 @@ type NodeRegistry interface {
 	Alive(node string) (bool, error)
 }
 
-// NodeTTL is how long a node's announcement lasts.
-const NodeTTL = 15 * time.Second
+// NodeTTL is how long a node's announcement lasts. A node renews it every
+// NodeTTL/5 (500 ms), and the publisher keeps a liveness answer for
+// aliveFor (250 ms), so a node that dies is known dead within NodeTTL +
+// aliveFor (2.75 s), and a node survives four missed renewals.
+const NodeTTL = 2500 * time.Millisecond
+
+// Restorer is an optional Broker capability for a broker whose shared
+// state can be lost (Redis restarted without its data, or froze past the
+// liveness TTLs) or whose subscription can miss messages (reconnected,
+// renewed): fn runs after such an event, once the broker is back, on a
+// broker goroutine, and must not block. The hub then restores what its
+// node owns: it announces itself again and registers each open
+// connection's identities again (IdentityRestorer), which replays the
+// mailbox notes above the last one the connection delivered.
+type Restorer interface {
+	OnRestore(fn func())
+}
+
+// IdentityRestorer is an optional Identities capability: Restore is
+// Register for a connection that registered before and may have been lost
+// by the store. It returns the notes above after, raises the identity's
+// note counter to seen (the highest id the connection delivered: a store
+// that lost its notes must not hand those ids out again), and never
+// evicts another connection: when the identity has no room for connID,
+// evict holds connID alone. The hub falls back to Register without it.
+type IdentityRestorer interface {
+	Restore(identity, connID string, lifetime time.Duration, max int, after, seen uint64) (evict []string, backlog []Note, err error)
+}
 
 // Note is one identity mailbox entry.
 type Note struct {

@@ -82,6 +82,10 @@ func (c *Conn) shard() *shard {
 type idState struct {
 	name string
 	seen seenSet // note ids delivered to this connection
+	// The registration, kept to restore it (restore.go); life 0 until
+	// RegisterAs succeeded (a note may arrive first).
+	life time.Duration
+	max  int
 }
 
 // ID returns the connection id.
@@ -306,7 +310,7 @@ func (c *Conn) emit(name string, args []any) error {
 
 // deliver gives a fan-out delivery to this connection from any goroutine.
 func (c *Conn) deliver(d *delivery) {
-	switch d.mode(c.typ()) {
+	switch c.mode(d) {
 	case modeForward:
 		if !c.closed.Load() {
 			c.t.SendPrepared(d.frame)
@@ -328,7 +332,7 @@ func (c *Conn) deliverOnLoop(d *delivery) {
 	if c.closed.Load() || c == d.exclude {
 		return
 	}
-	switch d.mode(c.typ()) {
+	switch c.mode(d) {
 	case modeForward:
 		c.t.SendOnLoop(d.frame)
 	case modeMethod, modeUnknown:
@@ -341,6 +345,17 @@ func (c *Conn) deliverOnLoop(d *delivery) {
 	default:
 		c.hub().stats.Dropped.Add(1)
 	}
+}
+
+// mode is how c takes d: as its type does, but a route that does not
+// speak the JSON protocol (see ForwardEvents) drops what would be written
+// as an event frame.
+func (c *Conn) mode(d *delivery) mode {
+	m := d.mode(c.typ())
+	if m == modeForward && !c.route.forward {
+		return modeDrop
+	}
+	return m
 }
 
 // invoke calls the controller's method (or Unknown) for a delivery.
@@ -401,7 +416,9 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 	if self {
 		return ErrReplaced
 	}
-	c.identity(identity).seen.resume(after)
+	st := c.identity(identity)
+	st.seen.resume(after)
+	st.life, st.max = r.lifetime, r.max
 	for _, n := range backlog {
 		c.note(identity, n)
 	}
@@ -476,6 +493,10 @@ func (c *Conn) note(identity string, n Note) {
 				c.hub().stats.BadArgs.Add(1)
 			}
 		})
+		return
+	}
+	if !c.route.forward {
+		h.stats.Dropped.Add(1)
 		return
 	}
 	if n.Gap > 0 {

@@ -24,6 +24,11 @@
 // documented once, in package github.com/plezigo/plezi/codec/event; a lone
 // RawArgs (event.Raw) parameter gets the arguments undecoded.
 //
+// An event with no method and no Unknown is written to the client as a
+// JSON event frame on a JSON route, and dropped and counted
+// (Stats.Dropped) on a raw one, whose client does not speak the protocol;
+// ForwardEvents changes either.
+//
 // Who may call an event: server-side deliveries (Multicast, Broadcast,
 // Unicast, Notify) reach every event method. A client reaches only the
 // events its route lists with ClientEvents (or every one, with
@@ -62,8 +67,11 @@
 // worker pool off the event loops (no goroutine per connection); a route
 // added with Inline runs them on the connection's event loop instead, for
 // handlers that never block. RegisterAs, Notify and Registered ask the
-// identity store, which with Redis is a network round trip: call them from
-// worker routes.
+// identity store, which with Redis is a network round trip (bounded by the
+// broker's Timeout; at once ErrUnavailable while Redis is down): call them
+// from worker routes. A broker that can lose state (Restorer) makes the
+// hub register every open connection's identities again when it is back,
+// and deliver the notes they missed.
 //
 // Package dispatch does no I/O itself: the server implements Transport for
 // each connection and runs fan-out tasks on its loops; a Broker (package

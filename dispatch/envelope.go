@@ -399,8 +399,15 @@ func checkMAC(b, secret []byte) ([]byte, bool) {
 	return body, hmac.Equal(m.Sum(nil), sum)
 }
 
-// aliveCache remembers node liveness answers for a second, so a burst of
-// unicasts to one node asks the registry once. Owned by the publisher.
+// aliveFor is how long the publisher keeps a liveness answer (see
+// NodeTTL).
+const aliveFor = 250 * time.Millisecond
+
+// aliveCache remembers node liveness answers for aliveFor, so a burst of
+// unicasts to one node asks the registry once. A failed answer is kept
+// too (as alive: the envelope is sent, and fails with the broker), so an
+// unreachable registry costs one call per node per period. Owned by the
+// publisher.
 type aliveCache struct {
 	nr   NodeRegistry
 	seen map[string]aliveEntry
@@ -422,12 +429,12 @@ func (a *aliveCache) check(node string) bool {
 	if a.nr == nil {
 		return true
 	}
-	if e, ok := a.seen[node]; ok && time.Since(e.at) < time.Second {
+	if e, ok := a.seen[node]; ok && time.Since(e.at) < aliveFor {
 		return e.alive
 	}
 	ok, err := a.nr.Alive(node)
 	if err != nil {
-		return true
+		ok = true
 	}
 	if len(a.seen) > 4096 {
 		clear(a.seen)
@@ -437,11 +444,13 @@ func (a *aliveCache) check(node string) bool {
 }
 
 // announcer keeps this node's liveness announced (Start made the first
-// announcement) until the hub stops, then retires it.
+// announcement) every NodeTTL/5 until the hub stops, then retires it. A
+// failure is logged once until an announcement succeeds again.
 func (h *Hub) announcer(nr NodeRegistry) {
 	defer h.wg.Done()
-	t := time.NewTicker(NodeTTL / 3)
+	t := time.NewTicker(NodeTTL / 5)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-t.C:
@@ -449,8 +458,13 @@ func (h *Hub) announcer(nr NodeRegistry) {
 			_ = nr.Announce(h.node, 0)
 			return
 		}
-		if err := nr.Announce(h.node, NodeTTL); err != nil {
-			h.log.Warn("dispatch: node announce failed", "err", err)
+		err := nr.Announce(h.node, NodeTTL)
+		switch {
+		case err != nil && !failing:
+			h.log.Warn("dispatch: node announce failing", "err", err)
+		case err == nil && failing:
+			h.log.Info("dispatch: node announced again")
 		}
+		failing = err != nil
 	}
 }

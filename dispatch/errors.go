@@ -27,6 +27,11 @@ var (
 	ErrClientEvent    = errors.New("dispatch: ClientEvents names no event method")
 
 	ErrReplaced = errors.New("dispatch: connection replaced by a newer one of the identity")
+
+	// ErrUnavailable: the cluster's shared store (Redis) is not answering;
+	// a broker in an outage fails every call at once with an error
+	// wrapping it (counted in Stats.Unavailable by the hub).
+	ErrUnavailable = errors.New("dispatch: cluster store unavailable")
 )
 
 // RouteError is a mistake Route found in a route: its pattern, the

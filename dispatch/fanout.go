@@ -350,14 +350,16 @@ func (h *Hub) unrefChannel(ch string) {
 
 // Notify delivers event to identity: stored in its mailbox and sent to each
 // of its live connections. It returns false when the identity is not
-// registered or has expired, or when the note is refused (see NotifyErr).
-// Concurrency-safe; it waits for the identity store (a round trip to Redis).
+// registered or has expired, when the note is refused, or when the store
+// is unavailable (see NotifyErr). Concurrency-safe; it waits for the
+// identity store (a round trip to Redis, bounded by its Timeout).
 func (h *Hub) Notify(identity, name string, args ...any) bool {
 	_, err := h.NotifyErr(identity, name, args...)
 	switch {
 	case err == nil:
 		return true
-	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoteTooLarge), errors.Is(err, ErrMailFull):
+	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoteTooLarge), errors.Is(err, ErrMailFull),
+		errors.Is(err, ErrUnavailable): // counted; the broker logs its outage once
 	default:
 		h.log.Warn("dispatch: notify failed", "identity", identity, "event", name, "err", err)
 	}
@@ -374,8 +376,9 @@ type NotifyResult struct {
 // err is nil, even when older notes were dropped for it (res.Dropped,
 // counted in Stats.NotesDropped; the client learns of them from "_gap_").
 // Errors: ErrNotRegistered; ErrNoteTooLarge and ErrMailFull (nothing
-// stored or sent, counted); an argument that does not encode; the store's
-// failure. Concurrency-safe, like Notify.
+// stored or sent, counted); an argument that does not encode; ErrUnavailable
+// (counted in Stats.Unavailable) or another failure of the store.
+// Concurrency-safe, like Notify.
 func (h *Hub) NotifyErr(identity, name string, args ...any) (res NotifyResult, err error) {
 	a, err := event.AppendArgs(nil, args...)
 	if err != nil {
@@ -404,6 +407,8 @@ func (h *Hub) countRefusal(err error) {
 		h.stats.MailFull.Add(1)
 	case errors.Is(err, ErrTooManyIdentities):
 		h.stats.IdentitiesFull.Add(1)
+	case errors.Is(err, ErrUnavailable):
+		h.stats.Unavailable.Add(1)
 	}
 }
 
@@ -446,7 +451,7 @@ func (h *Hub) forgetIdentities(c *Conn) {
 	ids, id := x.ids, c.ID()
 	h.Go(uint64(c.slot), func() {
 		for _, st := range ids {
-			if err := h.ids.Unregister(st.name, id); err != nil {
+			if err := h.ids.Unregister(st.name, id); err != nil && !errors.Is(err, ErrUnavailable) {
 				h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
 			}
 		}

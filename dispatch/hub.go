@@ -43,6 +43,10 @@ type HubConfig struct {
 // also counts envelopes that do not parse, fail their signature, or name a
 // malformed connection id. DeniedEvents counts client calls to event
 // methods the route does not let clients call (answered as unknown).
+// Dropped counts what had nowhere to go: a message on a route without
+// OnMessage, an event for a controller type added after it was sent, an
+// event or note with no method on a route that does not forward events
+// (a raw route, see ForwardEvents).
 type Stats struct {
 	Delivered, Dropped, Panics, BadEvents, BadArgs, UnknownEvents atomic.Int64
 	UnicastFailed, PublishErrors, RemoteIn, BadEnvelopes          atomic.Int64
@@ -65,6 +69,13 @@ type Stats struct {
 	// (the publish, or the envelope's arrival) to the loop queueing its
 	// frames, which the loop writes at the end of the same task batch.
 	FanoutSize, DeliveryLatency Histogram
+	// Unavailable counts identity calls (Notify, RegisterAs) that failed
+	// because the store was unavailable (ErrUnavailable).
+	Unavailable atomic.Int64
+	// Restores counts the restorations the broker asked for (Restorer);
+	// Restored, the registrations they restored; RestoreErrors, those
+	// the store failed (restored at the next restoration).
+	Restores, Restored, RestoreErrors atomic.Int64
 }
 
 // Hub owns routes, connections, fan-out and identities of one node.
@@ -88,11 +99,12 @@ type Hub struct {
 	chanMu   sync.Mutex
 	chanRefs map[string]*chanRef // guarded by chanMu
 
-	out     chan outEnvelope // cluster publishes, sent by the publisher goroutine
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	cancels []func()
-	started atomic.Bool
+	out        chan outEnvelope // cluster publishes, sent by the publisher goroutine
+	restoreReq chan struct{}    // one buffered: a restoration is due (restore.go)
+	stop       chan struct{}
+	wg         sync.WaitGroup
+	cancels    []func()
+	started    atomic.Bool
 
 	panicLog lograte.Limiter // controller panics: a stack once per type and callback
 	envLog   lograte.Limiter // bad or panicking cluster envelopes
@@ -136,7 +148,8 @@ func NewHub(cfg HubConfig) *Hub {
 	h := &Hub{
 		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
 		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},
-		out: make(chan outEnvelope, 4096), stop: make(chan struct{}), refBase: randomHex(4),
+		out: make(chan outEnvelope, 4096), restoreReq: make(chan struct{}, 1), stop: make(chan struct{}),
+		refBase: randomHex(4),
 	}
 	for i := 0; i < cfg.Loops; i++ {
 		h.sets = append(h.sets, newLoopSet())
@@ -199,6 +212,9 @@ func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, err
 	if !r.autoSet {
 		r.auto = r.typ.events.Len() > 0
 	}
+	if !r.forwardSet {
+		r.forward = r.auto
+	}
 	h.router.routes = append(h.router.routes, r)
 	return r, nil
 }
@@ -259,6 +275,11 @@ func (h *Hub) Start(ctx context.Context) error {
 	}
 	h.wg.Add(1)
 	go h.publisher()
+	if rs, ok := h.broker.(Restorer); ok {
+		rs.OnRestore(h.requestRestore)
+		h.wg.Add(1)
+		go h.restorer()
+	}
 	if nr, ok := h.broker.(NodeRegistry); ok {
 		if err := nr.Announce(h.node, NodeTTL); err != nil {
 			h.log.Warn("dispatch: node announce failed", "err", err)

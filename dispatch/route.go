@@ -22,6 +22,16 @@ func Inline() RouteOption { return func(r *Route) { r.inline = true } }
 // by default for controllers that have event methods.
 func AutoDispatch(on bool) RouteOption { return func(r *Route) { r.auto = on; r.autoSet = true } }
 
+// ForwardEvents writes server-side events (Multicast, Broadcast, Unicast,
+// Notify) that the controller has no method for, and no Unknown, to the
+// client as JSON event frames, as on a JSON route. It is on for routes
+// whose text messages are JSON events (AutoDispatch) and off for raw
+// routes, whose clients do not speak the JSON protocol: there such events
+// are dropped and counted (Stats.Dropped).
+func ForwardEvents(on bool) RouteOption {
+	return func(r *Route) { r.forward = on; r.forwardSet = true }
+}
+
 // Protocols lists the subprotocols the route accepts, in order of preference
 // of the client's offer.
 func Protocols(p ...string) RouteOption { return func(r *Route) { r.protocols = p } }
@@ -61,6 +71,8 @@ type Route struct {
 	inline      bool
 	auto        bool
 	autoSet     bool
+	forward     bool // write events without a method as JSON frames
+	forwardSet  bool
 	keepReq     bool
 	hub         *Hub
 	protocols   []string

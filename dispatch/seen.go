@@ -93,3 +93,13 @@ func (s *seenSet) advance(to uint64) (skipped uint64) {
 	}
 	return skipped
 }
+
+// top is the highest id delivered.
+func (s *seenSet) top() uint64 {
+	for n := s.floor + s.width(); n > s.floor; n-- {
+		if s.has(n) {
+			return n
+		}
+	}
+	return s.floor
+}

@@ -194,7 +194,10 @@ func After(id uint64) RegisterOption { return func(r *registration) { r.after = 
 // took them; when that is this connection (it registered before and is
 // the oldest), it is closed too and RegisterAs returns ErrReplaced. A
 // store bounded in identities may refuse a new one
-// (ErrTooManyIdentities). Call it from the controller's callbacks.
+// (ErrTooManyIdentities); one that is down fails within its Timeout, at
+// once during an outage (ErrUnavailable). A registration lives on through
+// a Redis restart while the connection is open: the hub registers it again
+// (see Restorer). Call it from the controller's callbacks.
 func (s *Socket) RegisterAs(identity string, opts ...RegisterOption) error {
 	return s.c.registerAs(identity, opts)
 }

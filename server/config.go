@@ -34,10 +34,16 @@ type Config struct {
 	// included), and InboundBurst how far ahead of them it may run. A
 	// connection over its rate is not read until it is back within them.
 	// Defaults 10,000 frames/s, 4 MiB/s, 250 ms; -1 turns a rate off.
-	InboundMessages  int
-	InboundBytes     int
-	InboundBurst     time.Duration
-	BacklogTimeout   time.Duration // unsent output over a quarter of MaxOutbound this long → close 4008; default 5 s
+	InboundMessages int
+	InboundBytes    int
+	InboundBurst    time.Duration
+	BacklogTimeout  time.Duration // unsent output over a quarter of MaxOutbound this long → close 4008; default 5 s
+	// MaxHandlers bounds the plain HTTP handlers running at once (each on
+	// a goroutine of its own, off the loops and the worker shards); one
+	// more is answered 503 with Retry-After (Stats.HandlersBusy). The
+	// built-in /healthz, /readyz, /plezi.js and /plezi.d.ts are answered on
+	// the loop, outside it. Default 1024.
+	MaxHandlers      int
 	HandshakeTimeout time.Duration // until the upgrade request is complete; default 10 s
 	PingInterval     time.Duration // ping a connection quiet for this long; default 30 s
 	IdleTimeout      time.Duration // close a connection quiet for this long; default 75 s
@@ -113,6 +119,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxPendingOpens <= 0 {
 		c.MaxPendingOpens = 1024
+	}
+	if c.MaxHandlers <= 0 {
+		c.MaxHandlers = 1024
 	}
 	if c.MaxOutbound <= 0 {
 		c.MaxOutbound = 4 << 20

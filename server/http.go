@@ -21,8 +21,9 @@ type Response struct {
 	file *fileBody // a static file's content beyond Body (static.go)
 }
 
-// Handler answers a plain HTTP request. It runs on a worker goroutine, off
-// the event loops; body is valid until it returns.
+// Handler answers a plain HTTP request. It runs on a goroutine of its own
+// (at most Config.MaxHandlers at once), off the event loops and the
+// worker shards; r and body are valid until it returns.
 type Handler func(r *dispatch.Request, body []byte) Response
 
 type httpRoute struct {
@@ -156,26 +157,65 @@ func (c *conn) serveRequest(r *codec.Request, p string, body []byte) {
 		c.respond(http.StatusUpgradeRequired, "websocket upgrade required", keep, "Sec-WebSocket-Version: 13", "Upgrade: websocket")
 		return
 	}
-	h := s.findHandler(p)
-	if h == nil {
+	hr := s.findHandler(p)
+	if hr == nil {
 		c.respond(http.StatusNotFound, "not found", keep)
 		return
 	}
 	head := method == http.MethodHead
 	req := dispatch.NewRequest(r, c.gc.RemoteAddr(), nil)
+	if hr.builtin() {
+		c.finish(callHandler(hr.h, req, body), keep, head)
+		return
+	}
+	if n := s.stats.Handlers.Add(1); n > int64(s.cfg.MaxHandlers) {
+		s.stats.Handlers.Add(-1)
+		s.stats.HandlersBusy.Add(1)
+		c.respond(http.StatusServiceUnavailable, "busy", keep, "Retry-After: 1")
+		return
+	}
 	c.state = statePending
-	s.hub.Go(uint64(c.gc.Fd()), func() {
-		resp := callHandler(h, req, body, method)
-		c.l.submit(task{fn: func() {
-			c.finish(resp, keep, head)
-			if c.state == stateHTTP && c.gc.InboundBuffered() > 0 {
-				_ = c.gc.Wake(nil)
-			}
-		}})
-	})
+	go c.runHandler(hr.h, req, body, keep, head)
 }
 
-func callHandler(h Handler, r *dispatch.Request, body []byte, method string) (resp Response) {
+// Plain HTTP handlers run each on a goroutine of its own, at most
+// Config.MaxHandlers at once (Stats.Handlers; one more is answered 503
+// and counted in Stats.HandlersBusy), never on the worker shards of the
+// websocket callbacks: a handler that waits (on Redis, on a slow
+// backend) holds no other route's requests nor any connection's
+// callbacks, and a stalled shard holds no handler. The built-in /healthz,
+// /readyz, /plezi.js and /plezi.d.ts answer on the event loop at once:
+// they read atomics and constants, so health never waits behind anything.
+
+// runHandler runs h for the request and hands the response back to the
+// connection's loop.
+func (c *conn) runHandler(h Handler, req *dispatch.Request, body []byte, keep, head bool) {
+	resp := callHandler(h, req, body)
+	c.l.srv.stats.Handlers.Add(-1)
+	c.l.submit(task{fn: func() {
+		c.finish(resp, keep, head)
+		if c.state == stateHTTP && c.gc.InboundBuffered() > 0 {
+			_ = c.gc.Wake(nil)
+		}
+	}})
+}
+
+// builtin reports whether the route is one of the server's own —
+// /healthz, /readyz, /plezi.js, /plezi.d.ts — which New adds before any
+// other (so no user handler can take their paths) and which are answered
+// on the loop.
+func (r *httpRoute) builtin() bool {
+	if !r.exact {
+		return false
+	}
+	switch r.prefix {
+	case "/healthz", "/readyz", "/plezi.js", "/plezi.d.ts":
+		return true
+	}
+	return false
+}
+
+func callHandler(h Handler, r *dispatch.Request, body []byte) (resp Response) {
 	defer func() {
 		if recover() != nil {
 			resp = Response{Status: http.StatusInternalServerError, Body: []byte("internal error\n")}
@@ -184,10 +224,12 @@ func callHandler(h Handler, r *dispatch.Request, body []byte, method string) (re
 	return h(r, body)
 }
 
-func (s *Server) findHandler(p string) Handler {
-	for _, r := range s.handlers {
+// findHandler is the first handler route matching p, or nil.
+func (s *Server) findHandler(p string) *httpRoute {
+	for i := range s.handlers {
+		r := &s.handlers[i]
 		if r.exact && p == r.prefix || !r.exact && strings.HasPrefix(p, r.prefix) {
-			return r.h
+			return r
 		}
 	}
 	return nil

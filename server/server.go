@@ -56,6 +56,10 @@ type Stats struct {
 	// refusal answered (403 Origin, PreConnect's status, 503 over
 	// MaxConnections); the counts add up to Refused.
 	RefusedStatus StatusCounts
+	// Handlers is a gauge: plain HTTP handlers running (at most
+	// MaxHandlers); HandlersBusy counts the requests answered 503 because
+	// MaxHandlers were.
+	Handlers, HandlersBusy atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.

@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/plezigo/plezi/cluster"
 )
@@ -41,5 +47,27 @@ func TestRedisURLEnvRefused(t *testing.T) {
 				t.Fatalf("run = %v, want %v (a redis error)", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestClusterSecretNamespacesRedis: with PL_CLUSTER_SECRET, the node's
+// keys live under the namespace the secret names (cluster.WithSecret), so
+// nodes with another secret share nothing in Redis; without it, under the
+// bare prefix.
+func TestClusterSecretNamespacesRedis(t *testing.T) {
+	t.Setenv("PL_REDIS_URL", "redis://127.0.0.1:6379/0")
+	t.Setenv("PL_CLUSTER_SECRET", "a secret for this test only")
+	n := bootPlezi(t, "-unicast")
+	_, id := dialUnicast(t, n.addr)
+	m := hmac.New(sha256.New, []byte("a secret for this test only"))
+	m.Write([]byte("plezi-namespace"))
+	key := "plezi:" + hex.EncodeToString(m.Sum(nil)[:8]) + ":nodes:" + nodeOf(id)
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rc.Close()
+	eventually(t, 5*time.Second, "the node's liveness key "+key, func() bool {
+		return rc.Exists(context.Background(), key).Val() == 1
+	})
+	if rc.Exists(context.Background(), "plezi:nodes:"+nodeOf(id)).Val() != 0 {
+		t.Fatal("the node also announced itself outside its namespace")
 	}
 }

@@ -185,8 +185,8 @@ func (l *limitOptions) apply(cfg *server.Config) {
 // backend is the cluster backend url names (cluster.FromURL), its
 // mailboxes bounded as m asks: through a cluster.Option for Redis, on the
 // fresh Memory's fields (before any Register) in process.
-func (m *mailOptions) backend(url string, log *slog.Logger) (cluster.Backend, error) {
-	b, err := cluster.FromURL(url, cluster.WithLogger(log), m.redisBounds)
+func (m *mailOptions) backend(url, secret string, log *slog.Logger) (cluster.Backend, error) {
+	b, err := cluster.FromURL(url, cluster.WithLogger(log), cluster.WithSecret(secret), m.redisBounds)
 	if err != nil {
 		return nil, err
 	}

@@ -267,7 +267,7 @@ max-identities = 100
 func TestMailBounds(t *testing.T) {
 	t.Parallel()
 	m := &mailOptions{maxMail: 2, maxMailBytes: 4096, maxNoteBytes: 64, maxIdentities: 1}
-	mem, err := m.backend("", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mem, err := m.backend("", "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestMailBounds(t *testing.T) {
 		t.Fatalf("a second identity past -max-identities 1: %v, want ErrTooManyIdentities", err)
 	}
 	m.maxIdentities = 0 // in process only
-	red, err := m.backend("redis://127.0.0.1:6379/0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	red, err := m.backend("redis://127.0.0.1:6379/0", "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("Redis at 127.0.0.1:6379: %v", err)
 	}

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cfg := o.config()
-	b, err := o.mail.backend(o.redisURL, cfg.Logger) // cluster.FromURL: "" → in process
+	b, err := o.mail.backend(o.redisURL, o.clusterSecret, cfg.Logger) // cluster.FromURL: "" → in process
 	if err != nil {
 		return err
 	}
