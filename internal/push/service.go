@@ -50,7 +50,9 @@ func Mount(srv *server.Server, cfg Config) (*Service, error) {
 	}
 	s.key = apikey.New(cfg.APIKey)
 	s.nodes = newNodeTable(cfg.MaxNodes, 3*cfg.StatsEvery)
-	err = srv.Route(cfg.Path, func() dispatch.Controller { return &Push{svc: s} }, dispatch.AutoDispatch(false))
+	// The protocol is push's own (OnMessage), and server-side events reach
+	// its clients as {"event","args"} frames: a raw route that forwards.
+	err = srv.Route(cfg.Path, func() dispatch.Controller { return &Push{svc: s} }, dispatch.AutoDispatch(false), dispatch.ForwardEvents(true))
 	if err != nil {
 		return nil, err
 	}
