@@ -273,10 +273,14 @@ func startStream(send func(seq int) bool) *stream {
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for seq := 1; ; seq++ {
-			at := time.Now()
+			// The send time is recorded before the send: its delivery may
+			// be seen (and looked up by seq) before send returns.
+			s.mu.Lock()
+			s.at, s.ok = append(s.at, time.Now()), append(s.ok, false)
+			s.mu.Unlock()
 			ok := send(seq)
 			s.mu.Lock()
-			s.at, s.ok = append(s.at, at), append(s.ok, ok)
+			s.ok[seq-1] = ok
 			s.mu.Unlock()
 			select {
 			case <-s.stop:

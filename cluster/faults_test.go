@@ -241,6 +241,9 @@ func TestFaultIdentityDuringOutage(t *testing.T) {
 		t.Fatal("RegisterAs in the outage waited past its Timeout")
 	}
 	t.Logf("RegisterAs in the outage answered within %v", time.Since(start))
+	// The health probes poll every 50 ms: let each see the outage before
+	// it ends (the calls above may all fit between two polls).
+	cluster.CheckFor(t, 5*time.Second, "both nodes' /readyz saying 503", func() bool { return au.sawUnhealthy(crash, time.Now()) })
 	f.redis.Start()
 	back := time.Now()
 	heal := au.healed(back, f.a, f.b)
