@@ -40,6 +40,7 @@ type options struct {
 	sources               int
 	perProc, loops        int
 	settle, connectWait   time.Duration
+	ps                    pubsubOptions // s8
 }
 
 func parseFlags(args []string) (options, bool, error) {
@@ -67,6 +68,7 @@ func parseFlags(args []string) (options, bool, error) {
 	fs.IntVar(&o.loops, "loops", 1, "event loops per worker process")
 	fs.DurationVar(&o.settle, "settle", 5*time.Second, "s1: longest wait for the server's memory to settle")
 	fs.DurationVar(&o.connectWait, "connect-timeout", 90*time.Second, "longest wait for every connection to open")
+	bindPubSub(fs, &o.ps)
 	if err := fs.Parse(args); err != nil {
 		return o, false, err
 	}

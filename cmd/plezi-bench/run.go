@@ -52,6 +52,8 @@ func scenarioKind(id string) (string, error) {
 		return bench.ScenarioUnicast, nil
 	case "s6", bench.ScenarioChurn:
 		return bench.ScenarioChurn, nil
+	case "s8", bench.ScenarioPubSub:
+		return bench.ScenarioPubSub, nil
 	}
 	return "", fmt.Errorf("plezi-bench: unknown scenario %q", id)
 }
@@ -104,6 +106,9 @@ func (s *session) configs() []bench.Config {
 		} else {
 			base.Count = int(o.rate * o.duration.Seconds())
 		}
+	}
+	if s.kind == bench.ScenarioPubSub {
+		s.pubsubConfig(&base)
 	}
 	if s.kind == bench.ScenarioChurn {
 		base.ChurnRate, base.Duration = o.churnRate, o.duration
@@ -178,6 +183,8 @@ func (s *session) play(ctx context.Context) error {
 		err = s.churn(ctx)
 	case bench.ScenarioUnicast:
 		err = s.unicast(ctx)
+	case bench.ScenarioPubSub:
+		err = s.pubsub(ctx)
 	}
 	s.pr.done()
 	return err
