@@ -58,12 +58,14 @@ type config struct {
 	loadCPU    string
 	port       int
 	redis      string // host:port of the Redis the S4/S7 nodes share
+	merge      string // -render -merge: a partial run's results.json
 	commandStr string
 }
 
 func main() {
 	var c config
 	render := flag.Bool("render", false, "run nothing: write RESULTS.md and the charts again from OUT/results.json and the current ANALYSIS.md")
+	flag.StringVar(&c.merge, "merge", "", "with -render: first fold the runs of this results.json (a partial run's) into OUT/results.json")
 	bindFlags(flag.CommandLine, &c)
 	flag.Parse()
 	c.commandStr = strings.TrimSpace("bench/run.sh " + strings.Join(os.Args[1:], " "))
@@ -99,7 +101,7 @@ func suite(ctx context.Context, c *config) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	svs, notes, err := build(c.root, dir)
+	svs, notes, err := build(c.root, dir, wantCentrifugo(c))
 	if err != nil {
 		return err
 	}

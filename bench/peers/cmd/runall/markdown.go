@@ -69,13 +69,14 @@ func (r *results) markdown(charts []string, analysis []byte) []byte {
 
 func (r *results) serverList() string {
 	desc := map[string]string{
-		"plezi":   "plezi (`cmd/plezi -debug -demo`; broadcasts on its raw route /demo/push)",
-		"gnetws":  "gnetws (bare gnet + gobwas/ws, the S1 memory baseline)",
-		"gorilla": "gorilla (gorilla/websocket, goroutine per connection)",
-		"gws":     "gws (lxzan/gws)",
-		"nbio":    "nbio (lesismal/nbio)",
-		"gnetraw": "gnetraw (raw gnet TCP echo, S2 floor)",
-		"rawloop": "rawloop (one epoll thread writing to every socket, S3 floor)",
+		"plezi":      "plezi (`cmd/plezi -debug -demo`; broadcasts on its raw route /demo/push)",
+		"gnetws":     "gnetws (bare gnet + gobwas/ws, the S1 memory baseline)",
+		"gorilla":    "gorilla (gorilla/websocket, goroutine per connection)",
+		"gws":        "gws (lxzan/gws)",
+		"nbio":       "nbio (lesismal/nbio)",
+		"gnetraw":    "gnetraw (raw gnet TCP echo, S2 floor)",
+		"rawloop":    "rawloop (one epoll thread writing to every socket, S3 floor)",
+		"centrifugo": "centrifugo (Centrifugo v6, S8 only)",
 	}
 	var out []string
 	for _, s := range r.servers {
@@ -93,6 +94,10 @@ var setups = map[string]string{
 
 // section writes the table of one scenario.
 func (r *results) section(b *bytes.Buffer, id string) {
+	if id == "s8" {
+		r.pushSection(b) // push_md.go
+		return
+	}
 	fmt.Fprintf(b, "## %s\n\n", titles[id])
 	if s := setups[id]; s != "" {
 		fmt.Fprintf(b, "%s\n\n", s)
