@@ -69,7 +69,8 @@ func TestRunPubSub(t *testing.T) {
 		}},
 		{"wrong key", func(o *options) { o.rate, o.duration, o.ps.apiKey = 20, 100*time.Millisecond, "wrong-key-0123456789" },
 			func(t *testing.T, r *Report) {
-				if !strings.HasPrefix(r.Status, "partial: 2 of 2 publishes failed") || r.Msgs != 0 || r.PublishErrs != 2 {
+				if !strings.HasPrefix(r.Status, "partial: 2 of 2 publishes failed") || r.Msgs != 0 || r.PublishErrs != 2 ||
+					r.Expected != 20 {
 					t.Fatalf("%+v", r)
 				}
 			}},

@@ -17,6 +17,7 @@ var pushFan = []metric{
 	{"server CPU µs/delivery", "%.2f", field("cpu_us_per_msg")},
 	{"deliveries per server CPU-s", "%.0f", field("msgs_per_cpu_s")},
 	{"API round trip p50 ms", "%.1f", ms("api_p50_us")},
+	{"API errors", "%.0f", field("publish_errs")},
 	{"load gen CPU %", "%.0f", loadShare},
 }
 
