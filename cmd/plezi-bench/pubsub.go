@@ -75,9 +75,10 @@ func (s *session) pubsub(ctx context.Context) error {
 		return err
 	}
 	s.published(pub.Stats())
-	// A publish whose answer failed (Centrifugo closes a request past its
-	// 10 s WriteTimeout) may still have been delivered: every attempt is
-	// expected, and only missing deliveries make the run partial.
+	// A publish whose answer failed may still have been delivered (an
+	// overloaded Centrifugo answers EOF: its http.Server has a 10 s
+	// WriteTimeout): every attempt is expected, and only missing
+	// deliveries make the run partial.
 	r.Rate, r.Sent, r.Expected = s.o.rate, r.Published+r.PublishErrs, (r.Published+r.PublishErrs)*res.Up
 	if r.PublishErrs > 0 && r.Msgs < r.Expected && r.Status == "ok" {
 		r.Status = fmt.Sprintf("partial: %d of %d publishes failed (last: %s), %d of %d deliveries",
