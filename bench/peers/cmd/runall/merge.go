@@ -44,8 +44,8 @@ func mergeRuns(sv *saved, path string) error {
 		return strings.HasPrefix(n, prefix) || strings.HasPrefix(n, theirs)
 	})
 	took := time.Duration(o.ElapsedS * float64(time.Second)).Round(time.Second)
-	notes = append(notes, fmt.Sprintf("%s`%s`, started %s (load average %s, took %s), merged in with `bench/run.sh -render -merge`; the header above is the rest's.",
-		prefix, o.Command, o.Started, o.Loadavg, took))
+	notes = append(notes, fmt.Sprintf("%s`%s`, started %s on %s (load average %s, took %s), merged in with `bench/run.sh -render -merge`; the header above is the rest's.",
+		prefix, o.Command, o.Started, o.Machine, o.Loadavg, took))
 	for _, n := range o.Notes {
 		notes = append(notes, theirs+n)
 	}

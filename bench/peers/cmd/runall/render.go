@@ -16,6 +16,7 @@ type saved struct {
 	Started  string                         `json:"started"`
 	Command  string                         `json:"command"`
 	Loadavg  string                         `json:"loadavg"`
+	Machine  string                         `json:"machine"`
 	ElapsedS float64                        `json:"elapsed_s"`
 	Notes    []string                       `json:"notes"`
 	Runs     map[string]map[string][]report `json:"runs"`
@@ -63,7 +64,7 @@ func rerender(c *config) error {
 			elapsed = st.ModTime().Sub(started)
 		}
 	}
-	res := &results{started: started, load: sv.Loadavg, elapsed: elapsed, cfg: rc, notes: sv.Notes,
+	res := &results{started: started, load: sv.Loadavg, host: sv.Machine, elapsed: elapsed, cfg: rc, notes: sv.Notes,
 		runs: pickRuns(plan(rc.quick), rc.only), by: sv.Runs}
 	for _, s := range pick(servers(""), rc.servers) {
 		if res.ran(s.name) {

@@ -13,6 +13,7 @@ import (
 type results struct {
 	started time.Time
 	load    string // /proc/loadavg's 1, 5 and 15 minute figures at the start
+	host    string // the machine the suite ran on, as results.json keeps it; "" = this one
 	elapsed time.Duration
 	cfg     *config
 	notes   []string
@@ -69,7 +70,7 @@ func (r *results) write(dir string) error {
 	}
 	b, err := json.MarshalIndent(map[string]any{
 		"started": r.started.UTC().Format(time.RFC3339), "command": r.cfg.commandStr,
-		"machine": machine(), "loadavg": r.load, "runs": raw,
+		"machine": r.machine(), "loadavg": r.load, "runs": raw,
 		"elapsed_s": r.elapsed.Seconds(), "notes": r.notes,
 	}, "", "  ")
 	if err != nil {
@@ -87,6 +88,15 @@ func (r *results) write(dir string) error {
 	}
 	analysis, _ := os.ReadFile(filepath.Join(dir, "ANALYSIS.md")) // optional
 	return os.WriteFile(filepath.Join(dir, "RESULTS.md"), r.markdown(charts, analysis), 0o644)
+}
+
+// machine describes the machine the suite ran on: this one, unless the
+// results were read back from results.json (-render).
+func (r *results) machine() string {
+	if r.host != "" {
+		return r.host
+	}
+	return machine()
 }
 
 // loadavg returns the 1, 5 and 15 minute load averages.
