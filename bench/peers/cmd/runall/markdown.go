@@ -69,13 +69,15 @@ func (r *results) markdown(charts []string, analysis []byte) []byte {
 
 func (r *results) serverList() string {
 	desc := map[string]string{
-		"plezi":      "plezi (`cmd/plezi -debug -demo`; broadcasts on its raw route /demo/push)",
-		"gnetws":     "gnetws (bare gnet + gobwas/ws, the S1 memory baseline)",
-		"gorilla":    "gorilla (gorilla/websocket, goroutine per connection)",
-		"gws":        "gws (lxzan/gws)",
-		"nbio":       "nbio (lesismal/nbio)",
-		"gnetraw":    "gnetraw (raw gnet TCP echo, S2 floor)",
-		"rawloop":    "rawloop (one epoll thread writing to every socket, S3 floor)",
+		"plezi":   "plezi (`cmd/plezi -debug -demo`; broadcasts on its raw route /demo/push)",
+		"gnetws":  "gnetws (bare gnet + gobwas/ws, the S1 memory baseline)",
+		"gorilla": "gorilla (gorilla/websocket, goroutine per connection)",
+		"gws":     "gws (lxzan/gws)",
+		"nbio":    "nbio (lesismal/nbio)",
+		"gnetraw": "gnetraw (raw gnet TCP echo, S2 floor)",
+		"rawloop": "rawloop (one epoll thread writing to every socket, S3 floor)",
+
+		// S8 only (push.go)
 		"centrifugo": "centrifugo (Centrifugo v6, S8 only)",
 	}
 	var out []string
