@@ -9,6 +9,7 @@ func TestZeroAllocs(t *testing.T) {
 	var h Histogram
 	f := NewFrame(OpBinary, make([]byte, 64), [4]byte{1, 2, 3, 4})
 	b := f.Bytes()
+	pub := []byte(`{"push":{"channel":"news","pub":{"data":` + string(PublishBody("news", 64, 1)[25:]) + "}}\n{}")
 	tests := []struct {
 		name string
 		fn   func()
@@ -20,6 +21,8 @@ func TestZeroAllocs(t *testing.T) {
 		{"Frame.StampText", func() { _ = f.StampText(3, Now()) }},
 		{"TextStampOf", func() { _, _ = TextStampOf(b[6:]) }},
 		{"Now", func() { _ = Now() }},
+		{"scanStamps", func() { _ = scanStamps(pub, &h, 0) }},
+		{"hasPing", func() { _ = hasPing(pub) }},
 	}
 	for _, tt := range tests {
 		if n := testing.AllocsPerRun(1000, tt.fn); n != 0 {

@@ -1,6 +1,9 @@
 package bench
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // Scenario names understood by the engine.
 const (
@@ -11,6 +14,10 @@ const (
 	// ScenarioUnicast sends each message from one connection to another
 	// through the server's unicast route (S4, usually across two nodes).
 	ScenarioUnicast = "unicast"
+	// ScenarioPubSub subscribes every connection to Channel over the push
+	// protocol Proto; publishes come through the server's HTTP API
+	// (Publisher), not from a connection (S9, see pubsub.go).
+	ScenarioPubSub = "pubsub"
 )
 
 // Config describes the connections of one Engine (one worker process) and the
@@ -27,6 +34,8 @@ type Config struct {
 	Sources  []string `json:"sources,omitempty"` // source IPv4 addresses, used round-robin
 	Payload  int      `json:"payload"`           // bytes per message; default 64, at least StampSize (TextStampSize for unicast)
 	Loops    int      `json:"loops,omitempty"`   // event loops; default 1
+	Proto    string   `json:"proto,omitempty"`   // pubsub: ProtoPlezi (default) or ProtoCentrifugo
+	Channel  string   `json:"channel,omitempty"` // pubsub: the channel; default DefaultChannel
 
 	// MaxPending bounds connects and handshakes in flight; default 256.
 	MaxPending int `json:"max_pending,omitempty"`
@@ -71,6 +80,8 @@ func (c Config) withDefaults() (Config, error) {
 			c.Path = "/push"
 		case ScenarioUnicast:
 			c.Path = "/unicast"
+		case ScenarioPubSub:
+			c.Path = pubsubPath(c.Proto)
 		default:
 			c.Path = "/echo"
 		}
@@ -90,6 +101,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Rate <= 0 {
 		c.Rate = 1
 	}
+	if c.Scenario == ScenarioPubSub {
+		c.Proto, c.Channel = cmp.Or(c.Proto, ProtoPlezi), cmp.Or(c.Channel, DefaultChannel)
+	}
 	if c.SlowRcvBuf <= 0 {
 		c.SlowRcvBuf = 4096
 	}
@@ -107,8 +121,10 @@ func (c Config) check() error {
 		return ErrConfig
 	case c.Scenario == ScenarioUnicast && (c.Payload < TextStampSize || c.Raw):
 		return ErrConfig
+	case c.Scenario == ScenarioPubSub && (c.Raw || c.Proto != ProtoPlezi && c.Proto != ProtoCentrifugo || !channelOK(c.Channel)):
+		return ErrConfig
 	case c.Scenario != ScenarioIdle && c.Scenario != ScenarioEcho && c.Scenario != ScenarioPush &&
-		c.Scenario != ScenarioChurn && c.Scenario != ScenarioUnicast:
+		c.Scenario != ScenarioChurn && c.Scenario != ScenarioUnicast && c.Scenario != ScenarioPubSub:
 		return ErrConfig
 	}
 	return nil

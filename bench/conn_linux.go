@@ -245,7 +245,8 @@ func (l *loop) interest(c *conn) uint32 {
 }
 
 // opened1 marks c upgraded and, but for unicast (which waits for the
-// connection's id, see gotID), ready.
+// connection's id, see gotID) and pubsub (which subscribes first, see
+// subOpen), ready.
 func (l *loop) opened1(c *conn) {
 	c.state = stOpen
 	l.pending--
@@ -256,7 +257,11 @@ func (l *loop) opened1(c *conn) {
 	if c.idx == 0 && l.e.cfg.Sender {
 		l.sender = c
 	}
-	if l.e.cfg.Scenario != ScenarioUnicast {
+	switch l.e.cfg.Scenario {
+	case ScenarioUnicast: // ready once its id arrives (gotID)
+	case ScenarioPubSub: // ready once subscribed (subStep)
+		l.subOpen(c)
+	default:
 		l.ready(c)
 	}
 	l.fillConnects()

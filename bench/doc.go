@@ -14,6 +14,9 @@
 //	         left unfinished (S6)
 //	unicast  connections on two nodes (Config.Addrs) send to each other at a
 //	         fixed rate through the server's unicast route (S4)
+//	pubsub   every connection subscribes over a push server's own JSON
+//	         protocol (plezi's /push or Centrifugo's); Publisher publishes
+//	         through its HTTP API (S9, see pubsub.go)
 //
 // Latencies come from a timestamp the sender writes into the first 8 bytes of
 // each payload (16 hex digits at the start of a unicast text payload):

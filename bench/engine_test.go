@@ -17,7 +17,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain fails the package when a test leaves goroutines behind. The
+// pubsub tests boot plezi's push server: gnet's package-level ants pool
+// (started by its init) and that pool's idle workers, which linger for
+// seconds after the server stopped, are not the tests' to stop.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreCurrent(),
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*goWorker).run.func1"))
+}
 
 // testServer is a gorilla/websocket server on a real socket with the
 // benchmark contract's /echo and /push.
@@ -256,6 +263,9 @@ func TestConfigErrors(t *testing.T) {
 		{Scenario: ScenarioUnicast, Addr: "127.0.0.1:1", Payload: 12},
 		{Scenario: ScenarioUnicast, Addr: "127.0.0.1:1", Raw: true},
 		{Scenario: ScenarioUnicast, Addrs: []string{"127.0.0.1:1", "localhost:2"}},
+		{Scenario: ScenarioPubSub, Addr: "127.0.0.1:1", Proto: "nats"},
+		{Scenario: ScenarioPubSub, Addr: "127.0.0.1:1", Raw: true},
+		{Scenario: ScenarioPubSub, Addr: "127.0.0.1:1", Channel: `a"b`},
 	} {
 		if _, err := NewEngine(cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: err %v, want ErrConfig", cfg, err)

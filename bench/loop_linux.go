@@ -53,6 +53,7 @@ type loop struct {
 	nextSend         int64
 	churn            churnState
 	uni              unicastState
+	ps               pubsubFrames
 }
 
 // loopStats are loop-owned figures reported in a Result.

@@ -19,6 +19,10 @@ func (l *loop) onFailed(c *conn) {
 
 // message handles one data message; p is valid until it returns.
 func (l *loop) message(c *conn, p []byte) {
+	if l.e.cfg.Scenario == ScenarioPubSub {
+		l.subMessage(c, p) // setup replies, then deliveries
+		return
+	}
 	if !c.up {
 		l.gotID(c, p) // unicast: the first message is the connection's id
 		return

@@ -48,6 +48,7 @@ type options struct {
 	serverWait            time.Duration
 	storm, stormPending   int
 	stormPath             string
+	ps                    pubsubOptions // s9
 }
 
 // defaultAddr is where cmd/plezi listens by default (its -addr :3000).
@@ -58,7 +59,7 @@ func flagSet(o *options, worker *bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("plezi-bench", flag.ContinueOnError)
 	fs.BoolVar(worker, "worker", false, "internal: run as a worker process (config on stdin)")
 	fs.StringVar(&o.addr, "addr", defaultAddr, "server address ip:port (cmd/plezi's default); s4: comma-separated, one per node")
-	fs.StringVar(&o.scenario, "scenario", "s2", "s1 idle, s2 echo, s3 broadcast, s4 cross-node unicast, s5 slow consumers, s6 churn, s7 broadcast across nodes, s8 connection storm during broadcasts")
+	fs.StringVar(&o.scenario, "scenario", "s2", "s1 idle, s2 echo, s3 broadcast, s4 cross-node unicast, s5 slow consumers, s6 churn, s7 broadcast across nodes, s8 connection storm during broadcasts, s9 push servers (pubsub over the HTTP API; -proto)")
 	fs.StringVar(&o.label, "label", "", "server name shown in the output")
 	fs.IntVar(&o.conns, "conns", 1000, "connections (s1, s2, s3, s5, s7; s4: over all nodes; s8: the subscribers)")
 	fs.IntVar(&o.payload, "payload", 64, "message payload bytes (>= 8)")
@@ -82,6 +83,7 @@ func flagSet(o *options, worker *bool) *flag.FlagSet {
 	fs.DurationVar(&o.settle, "settle", 5*time.Second, "s1: longest wait for the server's memory to settle")
 	fs.DurationVar(&o.connectWait, "connect-timeout", 90*time.Second, "longest wait for every connection to open")
 	fs.DurationVar(&o.serverWait, "server-wait", 10*time.Second, "longest wait for the server to accept TCP connections before the run")
+	bindPubSub(fs, &o.ps)
 	return fs
 }
 

@@ -97,6 +97,8 @@ type Report struct {
 	ConnectErrs   int64   `json:"connect_errs"`
 	HandshakeErrs int64   `json:"handshake_errs"`
 	Timeouts      int64   `json:"timeouts"`
+
+	PubSubReport // S9
 }
 
 // latency fills the latency fields from h (nanoseconds in, µs out).
@@ -198,6 +200,7 @@ func (r *Report) table(w io.Writer) {
 	if r.FullDone+r.HalfDone > 0 {
 		row("churn", "%d full + %d half handshakes, %.0f conn/s, %d stalls (>1 s)", r.FullDone, r.HalfDone, r.ChurnRate, r.Stalls)
 	}
+	r.PubSubReport.rows(row)
 	row("errors", "connect %d, handshake %d, timeouts %d", r.ConnectErrs, r.HandshakeErrs, r.Timeouts)
 	tw.Flush()
 }

@@ -53,6 +53,8 @@ func scenarioKind(id string) (string, error) {
 		return bench.ScenarioUnicast, nil
 	case "s6", bench.ScenarioChurn:
 		return bench.ScenarioChurn, nil
+	case "s9", bench.ScenarioPubSub:
+		return bench.ScenarioPubSub, nil
 	}
 	return "", fmt.Errorf("plezi-bench: unknown scenario %q", id)
 }
@@ -112,6 +114,9 @@ func (s *session) configs() []bench.Config {
 		if o.scenario == "s8" {
 			base.Rate, base.Count = o.stormRate(), 1<<30 // until halted
 		}
+	}
+	if s.kind == bench.ScenarioPubSub {
+		s.pubsubConfig(&base)
 	}
 	if s.kind == bench.ScenarioChurn {
 		base.ChurnRate, base.Duration = o.churnRate, o.duration
@@ -190,6 +195,8 @@ func (s *session) play(ctx context.Context) error {
 		err = s.churn(ctx)
 	case bench.ScenarioUnicast:
 		err = s.unicast(ctx)
+	case bench.ScenarioPubSub:
+		err = s.pubsub(ctx)
 	}
 	s.pr.done()
 	return err

@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// build compiles plezi-bench, the peers and plezi into dir. A plezi that does
-// not build is left out and noted; the other binaries must build.
-func build(root, dir string) ([]*server, []string, error) {
+// build compiles plezi-bench, the peers, plezi and, when the suite runs it,
+// Centrifugo into dir. A plezi or Centrifugo that does not build is left
+// out and noted; the other binaries must build.
+func build(root, dir string, centrifugo bool) ([]*server, []string, error) {
 	var notes []string
 	if err := goBuild(root, filepath.Join(dir, "plezi-bench"), "./cmd/plezi-bench"); err != nil {
 		return nil, nil, err
@@ -23,6 +24,13 @@ func build(root, dir string) ([]*server, []string, error) {
 		first, _, _ := strings.Cut(err.Error(), "\n")
 		notes = append(notes, "plezi did not build, so it is not in these results: "+first)
 		svs = svs[1:]
+	}
+	if !centrifugo {
+		svs = svs[:len(svs)-1] // last in servers()
+	} else if err := buildCentrifugo(root, dir); err != nil {
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		notes = append(notes, "centrifugo did not build, so it is not in these results: "+msg[:min(len(msg), 500)])
+		svs = svs[:len(svs)-1]
 	}
 	return svs, notes, nil
 }

@@ -29,32 +29,32 @@ func (r report) str(k string) string {
 	return s
 }
 
-// execute runs every (run, server, repetition) in turn.
+// execute runs every (run, server, repetition) in turn, in the order of
+// schedule.
 func execute(ctx context.Context, c *config, dir string, svs []*server, runs []run, res *results) {
 	port := c.port
 	for _, r := range runs {
-		for _, sv := range svs {
-			if !r.accepts(sv) {
-				continue
+		for _, j := range schedule(r, svs, c.reps) {
+			if ctx.Err() != nil {
+				return
 			}
-			for rep := 0; rep < c.reps && ctx.Err() == nil; rep++ {
-				fmt.Fprintf(os.Stderr, "runall: %s [%s] %s, repetition %d/%d\n", r.id, r.title, sv.name, rep+1, c.reps)
-				var out report
-				var err error
-				for try := 0; try < 5; try++ { // another process may hold the port
-					port = freePorts(port, c.port, r.ports())
-					out, err = once(ctx, c, dir, sv, r, port)
-					port += r.ports()
-					if err == nil || !strings.Contains(err.Error(), "address already in use") {
-						break
-					}
+			sv := j.sv
+			fmt.Fprintf(os.Stderr, "runall: %s [%s] %s, repetition %d/%d\n", r.id, r.title, sv.name, j.rep+1, c.reps)
+			var out report
+			var err error
+			for try := 0; try < 5; try++ { // another process may hold the port
+				port = freePorts(port, c.port, r.ports())
+				out, err = once(ctx, c, dir, sv, r, port)
+				port += r.ports()
+				if err == nil || !strings.Contains(err.Error(), "address already in use") {
+					break
 				}
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "runall:   failed: %v\n", err)
-					out = report{"status": "failed: " + err.Error()}
-				}
-				res.add(r, sv, out)
 			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "runall:   failed: %v\n", err)
+				out = report{"status": "failed: " + err.Error()}
+			}
+			res.add(r, sv, out)
 		}
 	}
 }
@@ -91,6 +91,9 @@ func canListen(port int) bool {
 func once(ctx context.Context, c *config, dir string, sv *server, r run, port int) (report, error) {
 	if r.nodes > 0 {
 		return onceCluster(ctx, c, dir, sv, r, port)
+	}
+	if r.id == "s9" {
+		return oncePush(ctx, c, dir, sv, r, port)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := []string{"-addr", addr, "-scenario", r.id, "-label", sv.name, "-json"}
@@ -216,11 +219,13 @@ type running struct {
 }
 
 // startServer starts sv pinned to cpus, with extra arguments and
-// environment variables, and waits for its "listening" line.
+// environment variables, and waits for its ready line (server.ready).
 func startServer(ctx context.Context, cpus string, sv *server, addr string, extra, env []string) (*running, error) {
 	argv := []string{"taskset", "-c", cpus, sv.bin}
+	host, port, _ := net.SplitHostPort(addr)
+	subst := strings.NewReplacer("{addr}", addr, "{host}", host, "{port}", port)
 	for _, a := range sv.args {
-		argv = append(argv, strings.ReplaceAll(a, "{addr}", addr))
+		argv = append(argv, subst.Replace(a))
 	}
 	cmd := exec.Command(argv[0], append(argv[1:], extra...)...)
 	if len(env) > 0 {
@@ -235,7 +240,11 @@ func startServer(ctx context.Context, cpus string, sv *server, addr string, extr
 	}
 	s := &running{cmd: cmd, done: make(chan error, 1)}
 	ready := make(chan struct{})
-	go s.watch(errPipe, ready)
+	word := sv.ready
+	if word == "" {
+		word = "listening"
+	}
+	go s.watch(errPipe, ready, word)
 	select {
 	case <-ready:
 		return s, nil
@@ -243,7 +252,7 @@ func startServer(ctx context.Context, cpus string, sv *server, addr string, extr
 	case <-ctx.Done():
 	}
 	s.stop()
-	return nil, fmt.Errorf("%s did not log \"listening\" (stderr: %q)", sv.name, s.tail())
+	return nil, fmt.Errorf("%s did not log %q (stderr: %q)", sv.name, word, s.tail())
 }
 
 // tail returns the last lines the server wrote to stderr.
@@ -253,8 +262,8 @@ func (s *running) tail() string {
 	return strings.Join(s.last, " | ")
 }
 
-// watch scans the server's stderr for "listening", then keeps draining it.
-func (s *running) watch(r io.Reader, ready chan struct{}) {
+// watch scans the server's stderr for word, then keeps draining it.
+func (s *running) watch(r io.Reader, ready chan struct{}, word string) {
 	sc := bufio.NewScanner(r)
 	said := false
 	for sc.Scan() {
@@ -264,7 +273,7 @@ func (s *running) watch(r io.Reader, ready chan struct{}) {
 			s.last = s.last[1:]
 		}
 		s.mu.Unlock()
-		if !said && strings.Contains(sc.Text(), "listening") {
+		if !said && strings.Contains(sc.Text(), word) {
 			said = true
 			close(ready)
 		}

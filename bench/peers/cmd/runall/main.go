@@ -26,7 +26,7 @@ import (
 func bindFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.quick, "quick", false, "smoke run: small sizes, short windows, 1 repetition (~2 minutes)")
 	fs.IntVar(&c.reps, "reps", 0, "repetitions per run (default 3, 1 with -quick)")
-	fs.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s4,s5,s6,s7,s8); default all")
+	fs.StringVar(&c.only, "only", "", "comma-separated scenarios to run (s1,s2,s3,s4,s5,s6,s7,s8,s9); default all")
 	fs.StringVar(&c.servers, "servers", "", "comma-separated servers; default all")
 	fs.StringVar(&c.root, "root", "", "repository root (default: found from the working directory)")
 	fs.StringVar(&c.out, "out", "", "output folder (default ROOT/bench)")
@@ -58,12 +58,14 @@ type config struct {
 	loadCPU    string
 	port       int
 	redis      string // host:port of the Redis the S4/S7 nodes share
+	merge      string // -render -merge: a partial run's results.json
 	commandStr string
 }
 
 func main() {
 	var c config
 	render := flag.Bool("render", false, "run nothing: write RESULTS.md and the charts again from OUT/results.json and the current ANALYSIS.md")
+	flag.StringVar(&c.merge, "merge", "", "with -render: first fold the runs of this results.json (a partial run's) into OUT/results.json")
 	bindFlags(flag.CommandLine, &c)
 	flag.Parse()
 	c.commandStr = strings.TrimSpace("bench/run.sh " + strings.Join(os.Args[1:], " "))
@@ -99,7 +101,7 @@ func suite(ctx context.Context, c *config) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	svs, notes, err := build(c.root, dir)
+	svs, notes, err := build(c.root, dir, wantCentrifugo(c))
 	if err != nil {
 		return err
 	}

@@ -95,6 +95,9 @@ func (r *results) serverList() string {
 		"nbio":    "nbio (lesismal/nbio)",
 		"gnetraw": "gnetraw (raw gnet TCP echo, S2 floor)",
 		"rawloop": "rawloop (one epoll thread writing to every socket, S3 floor)",
+
+		// S9 only (push.go)
+		"centrifugo": "centrifugo (Centrifugo v6, S9 only)",
 	}
 	var out []string
 	for _, s := range r.servers {
@@ -113,6 +116,10 @@ var setups = map[string]string{
 
 // section writes the table of one scenario.
 func (r *results) section(b *bytes.Buffer, id string) {
+	if id == "s9" {
+		r.pushSection(b) // push_md.go
+		return
+	}
 	fmt.Fprintf(b, "## %s\n\n", titles[id])
 	if s := setups[id]; s != "" {
 		fmt.Fprintf(b, "%s\n\n", s)

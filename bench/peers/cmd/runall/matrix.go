@@ -16,6 +16,7 @@ type server struct {
 	// /demo/push (its /push is the push server's JSON protocol).
 	pushPath string
 	bin      string // binary path, set once built
+	ready    string // the stderr text that says it serves; "" is "listening"
 	s2       bool   // raw peer that takes S2 (gnetraw)
 	s3       bool   // raw peer that takes S3 (rawloop)
 }
@@ -31,6 +32,7 @@ func servers(dir string) []*server {
 	return []*server{
 		{name: "plezi", bin: dir + "/plezi", args: []string{"-addr", "{addr}", "-debug", "-demo"}, pushPath: "/demo/push"},
 		peer("gnetws"), peer("gorilla"), peer("gws"), peer("nbio"), gnetraw, rawloop,
+		centrifugoServer(dir), // S9 only (push.go)
 	}
 }
 
@@ -52,6 +54,8 @@ func (r run) key() string { return r.id + " " + r.title }
 // plezi's alone (the peers have no cluster).
 func (r run) accepts(sv *server) bool {
 	switch {
+	case r.id == "s9" || sv.name == "centrifugo":
+		return pushAccepts(r, sv)
 	case r.nodes > 0:
 		return sv.name == "plezi"
 	case !sv.raw:
@@ -92,7 +96,7 @@ func plan(quick bool) []run {
 			title: fmt.Sprintf("2 nodes × %s, %s msg/s for %v", count(p.s4n/2), count(int(rate)), p.s4d),
 			args:  []string{"-conns", itoa(p.s4n), "-payload", "64", "-rate", ftoa(rate), "-duration", p.s4d.String()}})
 	}
-	return append(out,
+	out = append(out,
 		run{id: "s5", title: fmt.Sprintf("%s × %s, %g/s for %v, 1%% slow", count(p.s5n), size(p.s5p), p.s5r, p.s5d),
 			conns: p.s5n, payload: p.s5p, rate: p.s5r,
 			args: []string{"-conns", itoa(p.s5n), "-payload", itoa(p.s5p), "-rate", ftoa(p.s5r),
@@ -107,6 +111,7 @@ func plan(quick bool) []run {
 			args: []string{"-conns", itoa(p.s8n), "-storm", itoa(p.s8storm), "-payload", "64", "-rate", "10",
 				"-duration", p.s8d.String()}},
 	)
+	return append(out, pushRuns(quick)...) // S9 (push.go)
 }
 
 // s3case is one broadcast configuration; rate 0 means single broadcasts.

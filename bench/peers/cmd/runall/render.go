@@ -45,6 +45,11 @@ func rerender(c *config) error {
 	if err = json.Unmarshal(b, &sv); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if c.merge != "" {
+		if err = mergeRuns(&sv, c.merge); err != nil { // merge.go
+			return err
+		}
+	}
 	rc, err := recorded(sv.Command)
 	if err != nil {
 		return err

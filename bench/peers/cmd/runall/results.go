@@ -76,6 +76,9 @@ func (r *results) write(dir string) error {
 	if err != nil {
 		return err
 	}
+	if err = os.MkdirAll(dir, 0o755); err != nil { // -out DIR need not exist
+		return err
+	}
 	if err = os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644); err != nil {
 		return err
 	}

@@ -36,6 +36,8 @@ func (r *results) targetRows(b *bytes.Buffer) {
 			}
 		case "s3":
 			r.target(b, "S3: CPU per delivery within 10% of rawloop", ru, field("cpu_us_per_msg"), "rawloop", false, 1.1)
+		case "s9":
+			r.pushTargets(b, ru) // push_md.go
 		case "s4":
 			if ru.rate == 10000 {
 				r.targetVs(b, "S4: p99 ≤ 2 ms at 10k msg/s with batching (reference: 2 ms)", ru, ms("lat_p99_us"), 2, false, 1)
