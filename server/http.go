@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"errors"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -86,18 +85,11 @@ func (c *conn) serveHTTP() bool {
 	return c.state == stateHTTP || c.state == stateWS
 }
 
-// httpError answers a parse or handshake error and closes.
+// httpError answers a parse or handshake error (every one is a
+// *codec.HTTPError) as codec writes it, and closes. Loop only.
 func (c *conn) httpError(err error) {
-	var he *codec.HTTPError
-	if !errors.As(err, &he) {
-		c.respond(http.StatusBadRequest, err.Error(), false)
-		return
-	}
-	if he.Status == http.StatusUpgradeRequired {
-		c.respond(he.Status, he.Msg, false, "Sec-WebSocket-Version: 13", "Upgrade: websocket")
-		return
-	}
-	c.respond(he.Status, he.Msg, false)
+	_, _ = c.gc.Write(codec.AppendHTTPError(nil, err))
+	c.endResponse(false)
 }
 
 // respond writes a plain-text response; unless keepAlive it then closes.

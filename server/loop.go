@@ -154,6 +154,13 @@ func (l *loop) del(c *conn) {
 	c.idx = -1
 }
 
+// The control frames sent without a payload, encoded once (gnet copies
+// what the socket does not take, so they are shared read-only).
+var (
+	pingFrame       = codec.AppendFrame(nil, ws.OpPing, true, nil)
+	emptyCloseFrame = codec.AppendFrame(nil, ws.OpClose, true, nil)
+)
+
 // frame encodes a control frame into the loop's scratch. Loop only; valid
 // until the next call.
 func (l *loop) frame(op ws.OpCode, payload []byte) []byte {

@@ -600,7 +600,7 @@ func (l *loop) sweepWS(c *conn, now int64) {
 		c.closeWith(ws.StatusGoingAway, "idle timeout")
 	case quiet >= ping && now-c.lastPing >= ping:
 		c.lastPing = now
-		c.writeNow(l.frame(ws.OpPing, nil))
+		c.writeNow(pingFrame)
 	}
 }
 

@@ -182,7 +182,7 @@ func (c *conn) onClose(ev *codec.Event) {
 	if c.state == stateWS {
 		code := ev.CloseCode
 		if code == ws.StatusNoStatusRcvd {
-			c.writeNow(c.l.frame(ws.OpClose, nil))
+			c.writeNow(emptyCloseFrame)
 		} else {
 			c.writeNow(c.l.closeFrame(code, ""))
 		}
