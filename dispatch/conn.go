@@ -1,14 +1,11 @@
 package dispatch
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"runtime/debug"
-	"strconv"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/gobwas/ws"
@@ -77,11 +74,6 @@ func (c *Conn) shard() *shard {
 	}
 	h := c.hub()
 	return h.shards[(uint(c.slot)*31+uint(c.loop)*7)%uint(len(h.shards))]
-}
-
-type idState struct {
-	name string
-	seen seenSet // note ids delivered to this connection
 }
 
 // ID returns the connection id.
@@ -367,140 +359,6 @@ func (c *Conn) invoke(d *delivery) {
 			u.Unknown(d.name, RawArgs(d.args))
 		}
 	})
-}
-
-func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
-	if c == nil {
-		return ErrClosed
-	}
-	r := registration{lifetime: 7 * 24 * time.Hour, max: 1}
-	for _, o := range opts {
-		o(&r)
-	}
-	if r.lifetime < 10*time.Minute {
-		r.lifetime = 10 * time.Minute
-	}
-	if r.max < 1 {
-		r.max = 1
-	}
-	after := max(c.resumeFrom(identity), c.lastSeen(identity))
-	id := c.ID()
-	evict, backlog, err := c.hub().ids.Register(identity, id, r.lifetime, r.max, after)
-	if err != nil {
-		c.hub().countRefusal(err)
-		return err
-	}
-	// Every evicted connection is closed, this one included: the store
-	// orders registrations itself, and a connection registering again
-	// keeps its place, so it may be the oldest.
-	self := false
-	for _, e := range evict {
-		self = self || e == id
-		c.hub().closeID(e, 4009, "replaced")
-	}
-	if self {
-		return ErrReplaced
-	}
-	c.identity(identity).seen.resume(after)
-	for _, n := range backlog {
-		c.note(identity, n)
-	}
-	return nil
-}
-
-// resumeFrom reads the client's last seen notification id for identity from
-// the "_resume" query parameter (a JSON object of identity → id).
-func (c *Conn) resumeFrom(identity string) uint64 {
-	raw := c.req.Load().Query(resumeParam)
-	if raw == "" {
-		return 0
-	}
-	var m map[string]uint64
-	if json.Unmarshal([]byte(raw), &m) != nil {
-		return 0
-	}
-	return m[identity]
-}
-
-// lastSeen is the note id of identity up to which this connection
-// delivered every one (notes above it may still be late).
-func (c *Conn) lastSeen(name string) uint64 {
-	if x := c.x.Load(); x != nil {
-		for _, st := range x.ids {
-			if st.name == name {
-				return st.seen.floor
-			}
-		}
-	}
-	return 0
-}
-
-func (c *Conn) identity(name string) *idState {
-	x := c.extra()
-	for i := range x.ids {
-		if x.ids[i].name == name {
-			return &x.ids[i]
-		}
-	}
-	x.ids = append(x.ids, idState{name: name})
-	return &x.ids[len(x.ids)-1]
-}
-
-// note delivers one mailbox entry at most once per connection, in the
-// connection's serialized context. A note is dropped only when this
-// connection delivered its id before (or the client reported it in
-// _resume); one arriving after a higher id still goes out.
-func (c *Conn) note(identity string, n Note) {
-	if c.closed.Load() {
-		return
-	}
-	h := c.hub()
-	fresh, skipped := c.identity(identity).seen.add(n.ID, h.cfg.NoteWindow/64)
-	if skipped > 0 {
-		h.stats.NotesSkipped.Add(int64(skipped))
-	}
-	if !fresh {
-		return
-	}
-	msg, err := event.Parse(n.Data)
-	if err != nil {
-		return
-	}
-	if m := c.typ().events.Lookup(msg.Name); m != nil {
-		c.safe(string(msg.Name), func() {
-			if _, _, _, decErr := m.Call(reflect.ValueOf(c.ctrl), msg); decErr != nil {
-				c.hub().stats.BadArgs.Add(1)
-			}
-		})
-		return
-	}
-	if n.Gap > 0 {
-		n.Data = withGap(n.Data, n.Gap)
-	}
-	c.sendText(n.Data)
-}
-
-// withGap returns a copy of the notification data with "_gap_":gap added
-// as its last field (data is shared with the mailbox, never written).
-func withGap(data []byte, gap uint64) []byte {
-	if len(data) < 2 || data[len(data)-1] != '}' {
-		return data
-	}
-	out := make([]byte, 0, len(data)+32)
-	out = append(out, data[:len(data)-1]...)
-	out = append(out, `,"_gap_":`...)
-	out = strconv.AppendUint(out, gap, 10)
-	return append(out, '}')
-}
-
-// noteAsync queues a mailbox delivery into the connection's context.
-func (c *Conn) noteAsync(identity string, n Note) {
-	sh := c.shard()
-	if sh == nil {
-		c.t.Run(func() { c.note(identity, n) })
-		return
-	}
-	sh.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})
 }
 
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

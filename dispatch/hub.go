@@ -93,11 +93,6 @@ type Hub struct {
 	refSeq   atomic.Uint64
 }
 
-type chanRef struct {
-	n      int
-	cancel func()
-}
-
 type outEnvelope struct {
 	topic  string
 	data   []byte

@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"time"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -155,22 +154,6 @@ func (s *Socket) NotifyErr(identity, event string, args ...any) (NotifyResult, e
 
 // Registered reports whether identity is registered and alive.
 func (s *Socket) Registered(identity string) bool { return s.c.hub().Registered(identity) }
-
-// RegisterOption sets an identity registration's lifetime or connection cap.
-type RegisterOption func(*registration)
-
-type registration struct {
-	lifetime time.Duration
-	max      int
-}
-
-// Lifetime sets how long the identity lives without connections or
-// deliveries (default 7 days, minimum 10 minutes).
-func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r.lifetime = d } }
-
-// MaxConnections caps the identity's connections (default 1); past it the
-// oldest connection is closed with 4009 "replaced".
-func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
 
 // RegisterAs joins this connection to identity and delivers its mailbox,
 // oldest first (after the id the client reported in "_resume"). When

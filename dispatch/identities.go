@@ -1,0 +1,284 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/plezigo/plezi/internal/event"
+)
+
+// Identities: a connection registers as an identity (RegisterAs); Notify
+// stores a note in the identity's mailbox and sends it to each of its
+// connections, on whichever node holds them.
+
+// Notify delivers event to identity: stored in its mailbox and sent to each
+// of its live connections. It returns false when the identity is not
+// registered or has expired, or when the note is refused (see NotifyErr).
+// Concurrency-safe; it waits for the identity store (a round trip to Redis).
+func (h *Hub) Notify(identity, name string, args ...any) bool {
+	_, err := h.NotifyErr(identity, name, args...)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoteTooLarge), errors.Is(err, ErrMailFull):
+	default:
+		h.log.Warn("dispatch: notify failed", "identity", identity, "event", name, "err", err)
+	}
+	return false
+}
+
+// NotifyResult is what one NotifyErr did.
+type NotifyResult struct {
+	ID      uint64 // the stored note's id
+	Dropped int    // older notes the mailbox dropped to make room for it
+}
+
+// NotifyErr is Notify with the outcome. The note is stored and sent when
+// err is nil, even when older notes were dropped for it (res.Dropped,
+// counted in Stats.NotesDropped; the client learns of them from "_gap_").
+// Errors: ErrNotRegistered; ErrNoteTooLarge and ErrMailFull (nothing
+// stored or sent, counted); an argument that does not encode; the store's
+// failure. Concurrency-safe, like Notify.
+func (h *Hub) NotifyErr(identity, name string, args ...any) (res NotifyResult, err error) {
+	if h.ids == nil {
+		return res, ErrNotRegistered
+	}
+	a, err := event.AppendArgs(nil, args...)
+	if err != nil {
+		return res, fmt.Errorf("dispatch: notify %q: %w", name, err)
+	}
+	r, err := h.ids.Notify(identity, func(id uint64) []byte {
+		return event.AppendNotification(nil, name, identity, id, a)
+	})
+	if err != nil {
+		h.countRefusal(err)
+		return res, err
+	}
+	h.stats.NotesDropped.Add(int64(r.Dropped))
+	for _, id := range r.Conns {
+		h.deliverNote(id, identity, r.Note)
+	}
+	return NotifyResult{ID: r.Note.ID, Dropped: r.Dropped}, nil
+}
+
+// countRefusal counts an identity store's refusal by its bound.
+func (h *Hub) countRefusal(err error) {
+	switch {
+	case errors.Is(err, ErrNoteTooLarge):
+		h.stats.NotesTooLarge.Add(1)
+	case errors.Is(err, ErrMailFull):
+		h.stats.MailFull.Add(1)
+	case errors.Is(err, ErrTooManyIdentities):
+		h.stats.IdentitiesFull.Add(1)
+	}
+}
+
+func (h *Hub) deliverNote(id, identity string, n Note) {
+	c, local := h.lookup(id)
+	if c != nil {
+		c.noteAsync(identity, n)
+		return
+	}
+	if !local && h.broker != nil {
+		h.sendRemote("node:"+nodeOf(id), envelope{kind: envNote, target: id, sender: identity, num: n.ID, data: n.Data})
+	}
+}
+
+// Registered reports whether identity is registered and alive.
+func (h *Hub) Registered(identity string) bool {
+	if h.ids == nil {
+		return false
+	}
+	ok, err := h.ids.Registered(identity)
+	return ok && err == nil
+}
+
+// closeID closes a connection by id on whichever node holds it.
+func (h *Hub) closeID(id string, code int, reason string) {
+	c, local := h.lookup(id)
+	if c != nil {
+		c.t.Close(ws.StatusCode(code), reason)
+		return
+	}
+	if !local && h.broker != nil {
+		h.sendRemote("node:"+nodeOf(id), envelope{kind: envClose, target: id, num: uint64(code), data: []byte(reason)})
+	}
+}
+
+// forgetIdentities unregisters a closed connection from its identities, on
+// a worker: the store may be remote, and inline routes run this on a loop.
+func (h *Hub) forgetIdentities(c *Conn) {
+	x := c.x.Load()
+	if x == nil || len(x.ids) == 0 {
+		return
+	}
+	ids, id := x.ids, c.ID()
+	h.Go(uint64(c.slot), func() {
+		for _, st := range ids {
+			if err := h.ids.Unregister(st.name, id); err != nil {
+				h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
+			}
+		}
+	})
+}
+
+func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
+	if c == nil {
+		return ErrClosed
+	}
+	r := registration{lifetime: 7 * 24 * time.Hour, max: 1}
+	for _, o := range opts {
+		o(&r)
+	}
+	if r.lifetime < 10*time.Minute {
+		r.lifetime = 10 * time.Minute
+	}
+	if r.max < 1 {
+		r.max = 1
+	}
+	after := max(c.resumeFrom(identity), c.lastSeen(identity))
+	id := c.ID()
+	evict, backlog, err := c.hub().ids.Register(identity, id, r.lifetime, r.max, after)
+	if err != nil {
+		c.hub().countRefusal(err)
+		return err
+	}
+	// Every evicted connection is closed, this one included: the store
+	// orders registrations itself, and a connection registering again
+	// keeps its place, so it may be the oldest.
+	self := false
+	for _, e := range evict {
+		self = self || e == id
+		c.hub().closeID(e, 4009, "replaced")
+	}
+	if self {
+		return ErrReplaced
+	}
+	c.identity(identity).seen.resume(after)
+	for _, n := range backlog {
+		c.note(identity, n)
+	}
+	return nil
+}
+
+// resumeFrom reads the client's last seen notification id for identity from
+// the "_resume" query parameter (a JSON object of identity → id).
+func (c *Conn) resumeFrom(identity string) uint64 {
+	raw := c.req.Load().Query(resumeParam)
+	if raw == "" {
+		return 0
+	}
+	var m map[string]uint64
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return 0
+	}
+	return m[identity]
+}
+
+// lastSeen is the note id of identity up to which this connection
+// delivered every one (notes above it may still be late).
+func (c *Conn) lastSeen(name string) uint64 {
+	if x := c.x.Load(); x != nil {
+		for _, st := range x.ids {
+			if st.name == name {
+				return st.seen.floor
+			}
+		}
+	}
+	return 0
+}
+
+func (c *Conn) identity(name string) *idState {
+	x := c.extra()
+	for i := range x.ids {
+		if x.ids[i].name == name {
+			return &x.ids[i]
+		}
+	}
+	x.ids = append(x.ids, idState{name: name})
+	return &x.ids[len(x.ids)-1]
+}
+
+// note delivers one mailbox entry at most once per connection, in the
+// connection's serialized context. A note is dropped only when this
+// connection delivered its id before (or the client reported it in
+// _resume); one arriving after a higher id still goes out.
+func (c *Conn) note(identity string, n Note) {
+	if c.closed.Load() {
+		return
+	}
+	h := c.hub()
+	fresh, skipped := c.identity(identity).seen.add(n.ID, h.cfg.NoteWindow/64)
+	if skipped > 0 {
+		h.stats.NotesSkipped.Add(int64(skipped))
+	}
+	if !fresh {
+		return
+	}
+	msg, err := event.Parse(n.Data)
+	if err != nil {
+		return
+	}
+	if m := c.typ().events.Lookup(msg.Name); m != nil {
+		c.safe(string(msg.Name), func() {
+			if _, _, _, decErr := m.Call(reflect.ValueOf(c.ctrl), msg); decErr != nil {
+				c.hub().stats.BadArgs.Add(1)
+			}
+		})
+		return
+	}
+	if n.Gap > 0 {
+		n.Data = withGap(n.Data, n.Gap)
+	}
+	c.sendText(n.Data)
+}
+
+// withGap returns a copy of the notification data with "_gap_":gap added
+// as its last field (data is shared with the mailbox, never written).
+func withGap(data []byte, gap uint64) []byte {
+	if len(data) < 2 || data[len(data)-1] != '}' {
+		return data
+	}
+	out := make([]byte, 0, len(data)+32)
+	out = append(out, data[:len(data)-1]...)
+	out = append(out, `,"_gap_":`...)
+	out = strconv.AppendUint(out, gap, 10)
+	return append(out, '}')
+}
+
+// noteAsync queues a mailbox delivery into the connection's context.
+func (c *Conn) noteAsync(identity string, n Note) {
+	sh := c.shard()
+	if sh == nil {
+		c.t.Run(func() { c.note(identity, n) })
+		return
+	}
+	sh.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})
+}
+
+// RegisterOption sets an identity registration's lifetime or connection cap.
+type RegisterOption func(*registration)
+
+type registration struct {
+	lifetime time.Duration
+	max      int
+}
+
+// Lifetime sets how long the identity lives without connections or
+// deliveries (default 7 days, minimum 10 minutes).
+func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r.lifetime = d } }
+
+// MaxConnections caps the identity's connections (default 1); past it the
+// oldest connection is closed with 4009 "replaced".
+func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
+
+type idState struct {
+	name string
+	seen seenSet // note ids delivered to this connection
+}
