@@ -178,7 +178,7 @@ func (c *conn) watch() {
 	}
 	c.flags.Or(flagWatched)
 	c.l.watch = append(c.l.watch, watched{c: c})
-	c.l.arm()
+	c.l.recheckIn(&c.l.re.watchAt, watchTick)
 }
 
 // unwatch clears what watching c set, when it leaves the list. Loop only.
@@ -189,27 +189,10 @@ func (c *conn) unwatch() {
 	c.flags.And(^(flagWatched | flagBacklogged | flagPaused | flagHeld))
 }
 
-// arm schedules a look at the watch list in watchTick. Loop only.
-func (l *loop) arm() {
-	if l.armed {
-		return
-	}
-	l.armed = true
-	if l.timer == nil {
-		l.timer = time.AfterFunc(watchTick, l.kick)
-		return
-	}
-	l.timer.Reset(watchTick)
-}
-
-// kick queues the look at the watch list (on the timer's goroutine).
-func (l *loop) kick() { l.submit(task{fn: l.lookFn}) }
-
 // look resumes the watched connections whose reasons are gone and closes
-// the slow consumers among them. Loop only.
+// the slow consumers among them; the loop's re-check timer calls it every
+// watchTick while the list is not empty. Loop only.
 func (l *loop) look() {
-	l.armed = false
-	l.now = time.Now().UnixNano()
 	for i := len(l.watch) - 1; i >= 0; i-- {
 		if l.watch[i].keep(l) {
 			continue
@@ -220,7 +203,7 @@ func (l *loop) look() {
 		l.watch = l.watch[:last]
 	}
 	if len(l.watch) > 0 {
-		l.arm()
+		l.recheckIn(&l.re.watchAt, watchTick)
 	}
 }
 

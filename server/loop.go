@@ -40,15 +40,11 @@ type loop struct {
 
 	drainers   []*conn       // loop-owned: connections waiting for their outbound to drain (drain.go)
 	drainSpare []*conn       // loop-owned: the other list, swapped in while pumpDrainers runs
-	pumpTimer  *time.Timer   // re-runs the drainers; armed by the loop only
-	pumpDelay  time.Duration // loop-owned: the next re-run's delay, backing off while nothing moves
-	pumpArmed  bool          // loop-owned: a re-run is scheduled
+	pumpDelay  time.Duration // loop-owned: the drainers' next re-check, backing off while nothing moves
 	fileBuf    []byte        // loop-owned scratch: one static file chunk (static.go)
 
-	watch  []watched   // loop-owned: paused or backlogged connections (backpressure.go)
-	timer  *time.Timer // looks at watch every watchTick while it is not empty
-	armed  bool        // loop-owned: timer is set
-	lookFn func()      // l.look, bound once
+	watch []watched // loop-owned: paused or backlogged connections (backpressure.go)
+	re    recheck   // the one timer re-checking drainers and watch (timers.go)
 
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
@@ -66,7 +62,7 @@ type task struct {
 func newLoop(s *Server, idx int) *loop {
 	l := &loop{idx: idx, srv: s}
 	l.run = gnet.RunnableFunc(l.drain)
-	l.lookFn = l.look
+	l.re.fn = l.recheck
 	return l
 }
 

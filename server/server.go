@@ -10,14 +10,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/plezigo/plezi/cluster"
@@ -58,8 +56,6 @@ type Stats struct {
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
 type Server struct {
-	gnet.BuiltinEventEngine
-
 	cfg   Config
 	log   *slog.Logger
 	hub   *dispatch.Hub
@@ -400,207 +396,10 @@ func (s *Server) drain() {
 	}
 }
 
-// sweeper runs the timer sweep on every loop until ctx ends.
-// It owns nothing else; Run stops it after draining.
-func (s *Server) sweeper(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	t := time.NewTicker(s.cfg.tick())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			for _, l := range s.loops {
-				if l.bound() {
-					l.submit(task{fn: l.sweep})
-				}
-			}
-		}
-	}
-}
-
 // runOn runs fn on loop i (dispatch.Loops).
 func (s *Server) runOn(i int, fn func()) {
 	if l := s.loops[i]; l.bound() {
 		l.submit(task{fn: fn})
-	}
-}
-
-// OnBoot records the engine.
-func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
-	s.eng = eng
-	close(s.booted)
-	return gnet.None
-}
-
-// loopOf finds (binding on first sight) our loop for a gnet loop.
-func (s *Server) loopOf(el gnet.EventLoop) *loop {
-	s.bindMu.Lock()
-	defer s.bindMu.Unlock()
-	for _, l := range s.loops {
-		if l.el == el {
-			return l
-		}
-	}
-	for _, l := range s.loops {
-		if l.el == nil {
-			l.el = el
-			l.bindDone.Store(true)
-			return l
-		}
-	}
-	panic("server: more gnet loops than configured")
-}
-
-// OnOpen sets up a new TCP connection, handed over by the acceptor (which
-// counted it). Anything else is Run's probe of gnet's own socket.
-func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	h, ok := gc.Context().(*handoff)
-	if !ok {
-		s.probeOnce.Do(func() { close(s.loopsUp) })
-		return nil, gnet.Close
-	}
-	h.opened = true // from here OnClose gives the count back
-	if s.draining.Load() {
-		return nil, gnet.Close
-	}
-	s.stats.Accepted.Add(1)
-	l := s.loopOf(gc.EventLoop())
-	now := time.Now().UnixNano()
-	l.now = now
-	c := &conn{gc: gc, l: l, http: &httpState{}, lastRead: now}
-	c.http.parser.Max = s.cfg.MaxHeader
-	c.deadline = now + int64(s.cfg.HandshakeTimeout)
-	gc.SetContext(c)
-	l.add(c)
-	return nil, gnet.None
-}
-
-// OnClose tells dispatch and frees the connection's buffers.
-func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		if _, ok := gc.Context().(*handoff); ok {
-			s.tcpCount.Add(-1) // closed by OnOpen while draining
-		}
-		return gnet.None
-	}
-	s.tcpCount.Add(-1)
-	c.setGone()
-	if c.state == stateWS {
-		c.closed(1006, "")
-	} else if c.counted {
-		c.closed(0, "")
-	}
-	c.state = stateClosed
-	c.l.del(c)
-	if c.l.reading != c { // else readFrames settles the count when it returns
-		c.unaccountPartial()
-	}
-	c.dec.Release()
-	c.closeFile()
-	c.mu.Lock()
-	if c.out != nil {
-		putBuf(c.out)
-		c.out = nil
-		c.setStaged(false)
-	}
-	c.mu.Unlock()
-	gc.SetContext(nil)
-	return gnet.None
-}
-
-// OnTraffic reads requests or frames.
-func (s *Server) OnTraffic(gc gnet.Conn) (action gnet.Action) {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return gnet.Close
-	}
-	defer func() {
-		if r := recover(); r != nil { // a bug: drop this connection, keep serving
-			s.stats.Panics.Add(1)
-			s.log.Error("server: panic reading a connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			action = gnet.Close
-		}
-	}()
-	if a, paused := c.gate(); paused {
-		return a
-	}
-	c.lastRead = c.l.now
-	for {
-		switch c.state {
-		case stateHTTP:
-			if !c.serveHTTP() {
-				return gnet.None
-			}
-		case stateWS, stateClosing:
-			return c.readBatch()
-		case stateClosed, stateLinger, stateFlushing:
-			_, _ = gc.Discard(-1) // unparsed
-			return gnet.None
-		case stateStream:
-			return c.streamInput()
-		default:
-			return gnet.None // pending: bytes wait in gnet's buffer
-		}
-	}
-}
-
-// closeIdleHTTP closes connections waiting for a request. Loop only.
-func (l *loop) closeIdleHTTP() {
-	for i := len(l.conns) - 1; i >= 0; i-- {
-		if c := l.conns[i]; c.state == stateHTTP {
-			c.state = stateClosed
-			c.setGone()
-			_ = c.gc.Close()
-		}
-	}
-}
-
-// sweep runs the connection timers of the loop. Loop only.
-func (l *loop) sweep() {
-	now := time.Now().UnixNano()
-	l.now = now
-	for i := len(l.conns) - 1; i >= 0; i-- {
-		c := l.conns[i]
-		switch c.state {
-		case stateHTTP, statePending:
-			if c.deadline != 0 && now > c.deadline {
-				l.srv.stats.HandshakeTimeouts.Add(1)
-				c.drop()
-			}
-		case stateWS:
-			l.sweepWS(c, now)
-		case stateStream:
-			if now > c.deadline { // the client read nothing for IdleTimeout
-				l.srv.stats.IdleTimeouts.Add(1)
-				c.drop()
-			}
-		case stateClosing, stateLinger, stateFlushing:
-			if now > c.deadline {
-				c.drop()
-			}
-		}
-	}
-}
-
-// sweepWS runs an open websocket's timers: the message in progress, idle
-// close (a clean close, waiting for the peer's), ping. Loop only.
-func (l *loop) sweepWS(c *conn, now int64) {
-	cfg := &l.srv.cfg
-	ping := int64(cfg.PingInterval)
-	switch quiet := now - c.lastRead; {
-	case c.deadline != 0 && now > c.deadline:
-		l.srv.stats.MessageTimeouts.Add(1)
-		c.unaccountPartial()
-		c.fail(ws.StatusPolicyViolation, "message timeout")
-	case quiet > int64(cfg.IdleTimeout):
-		l.srv.stats.IdleTimeouts.Add(1)
-		c.closeWith(ws.StatusGoingAway, "idle timeout")
-	case quiet >= ping && now-c.lastPing >= ping:
-		c.lastPing = now
-		c.writeNow(pingFrame)
 	}
 }
 
