@@ -26,13 +26,13 @@ type delivery struct {
 	args    []byte          // JSON array of the arguments (nil until needed)
 	frame   *codec.Prepared // the frame written to clients (forward / publish)
 	modes   []mode          // per controller type index
-	exclude *Conn
-	origin  *Conn // the connection whose message caused it, or nil: held when a recipient is backlogged
+	exclude *conn
+	origin  *conn // the connection whose message caused it, or nil: held when a recipient is backlogged
 	publish bool
 }
 
 // newDelivery prepares an event for the controller types in the hub.
-func (h *Hub) newDelivery(name string, local []any, args []byte, from *Conn) (*delivery, error) {
+func (h *Hub) newDelivery(name string, local []any, args []byte, from *conn) (*delivery, error) {
 	d := &delivery{name: name, local: local, args: args, exclude: from, origin: from}
 	types := h.typeList()
 	d.modes = make([]mode, len(types))
@@ -105,32 +105,33 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// fanout hands each event loop with members one task that delivers d to all
-// of them.
+// fanout hands each event loop that may hold a recipient (its table's
+// summary says so) one task that delivers d to all of them; the other
+// loops are not woken. Concurrency-safe.
 func (h *Hub) fanout(tg target, d *delivery) {
-	for i, ls := range h.sets {
-		if ls.count.Load() == 0 {
-			continue
+	if tg.kind == toChannel {
+		tg.bucket = bucket(h.seed, tg.channel)
+	}
+	for i, t := range h.tables {
+		if t.has(&tg) {
+			h.loops.Submit(i, func() { h.fanLoop(t, tg, d) })
 		}
-		h.loops.Run(i, func() { h.fanLoop(ls, tg, d) })
 	}
 }
 
-// fanLoop runs on the loop that owns ls.
-func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
-	ls.mu.RLock()
-	ls.scratch = ls.collect(ls.scratch[:0], tg)
-	ls.mu.RUnlock()
+// fanLoop delivers d to the recipients t holds. Loop only (t's loop).
+func (h *Hub) fanLoop(t *table, tg target, d *delivery) {
+	t.scratch = t.collect(t.scratch[:0], tg)
 	n := int64(0)
 	slow := false // a recipient is backlogged: hold the sender
-	for _, c := range ls.scratch {
-		if c.closed.Load() || c == d.exclude && !d.publish {
+	for _, c := range t.scratch {
+		if c == d.exclude && !d.publish {
 			continue
 		}
 		if d.publish {
 			c.t.SendOnLoop(d.frame)
 		} else {
-			c.deliverOnLoop(d)
+			c.deliver(d)
 		}
 		n++
 		if d.origin != nil && !slow {
@@ -138,16 +139,17 @@ func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
 		}
 	}
 	h.stats.Delivered.Add(n)
-	clear(ls.scratch)
+	clear(t.scratch)
 	if slow {
 		d.origin.t.Hold()
 	}
 }
 
 // Multicast delivers event to every connection of the app, on every node.
+// Concurrency-safe.
 func (h *Hub) Multicast(event string, args ...any) { h.multicast(nil, event, args) }
 
-func (h *Hub) multicast(from *Conn, name string, args []any) {
+func (h *Hub) multicast(from *conn, name string, args []any) {
 	d, err := h.newDelivery(name, args, nil, from)
 	if err != nil {
 		h.log.Warn("dispatch: multicast arguments do not encode", "event", name, "err", err)
@@ -158,16 +160,16 @@ func (h *Hub) multicast(from *Conn, name string, args []any) {
 }
 
 // Broadcast delivers event to every connection of controller type T
-// (a pointer type such as *Chat), on every node.
+// (a pointer type such as *Chat), on every node. Concurrency-safe.
 func Broadcast[T Controller](h *Hub, event string, args ...any) {
 	h.broadcast(nil, reflect.TypeFor[T]().Elem().Name(), event, args)
 }
 
 // BroadcastTo delivers event to every connection of the controller type
-// named ctl (its struct type name).
+// named ctl (its struct type name). Concurrency-safe.
 func (h *Hub) BroadcastTo(ctl, event string, args ...any) { h.broadcast(nil, ctl, event, args) }
 
-func (h *Hub) broadcast(from *Conn, ctl, name string, args []any) {
+func (h *Hub) broadcast(from *conn, ctl, name string, args []any) {
 	d, err := h.newDelivery(name, args, nil, from)
 	if err != nil {
 		h.log.Warn("dispatch: broadcast arguments do not encode", "event", name, "err", err)
@@ -186,13 +188,15 @@ func (h *Hub) typeByName(name string) *ctype {
 }
 
 // Unicast delivers event to the connection id on whichever node holds it.
-// It returns false when the target is known to be gone.
+// It returns false when the target is known to be gone: a malformed id, or
+// one of this node that no open connection holds. Concurrency-safe.
 func (h *Hub) Unicast(id, event string, args ...any) bool { return h.unicast(nil, id, event, args) }
 
 // unicast delivers to id: a malformed id, like a gone one, fails at once.
-func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
-	c, local := h.lookup(id)
-	if c == nil && (local || h.broker == nil) {
+// A local target gets it from a task on its loop.
+func (h *Hub) unicast(from *conn, id, name string, args []any) bool {
+	p, w := h.locate(id)
+	if w == gone || w == elsewhere && h.broker == nil {
 		if from != nil {
 			h.unicastFailed(from.ID(), id, name) // counts
 		} else {
@@ -205,8 +209,8 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 		h.log.Warn("dispatch: unicast arguments do not encode", "event", name, "err", err)
 		return false
 	}
-	if local {
-		c.deliver(d)
+	if w == here {
+		h.onConn(p, func(c *conn) { c.deliver(d) }, nil)
 		return true
 	}
 	sender := ""
@@ -224,11 +228,13 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 // unicastFailed tells the sender (a local connection id) that id was gone.
 func (h *Hub) unicastFailed(sender, id, name string) {
 	h.stats.UnicastFailed.Add(1)
-	c, _ := h.lookup(sender)
-	if c == nil {
+	p, w := h.locate(sender)
+	if w != here {
 		return
 	}
-	if f, ok := c.ctrl.(UnicastFailer); ok {
-		c.post(job{kind: jobFunc, fn: func() { c.safe("OnUnicastFailed", func() { f.OnUnicastFailed(id, name) }) }})
-	}
+	h.onConn(p, func(c *conn) {
+		if f, ok := c.ctrl.(UnicastFailer); ok {
+			c.schedule(job{kind: jobFunc, fn: func() { c.safe("OnUnicastFailed", func() { f.OnUnicastFailed(id, name) }) }}, false)
+		}
+	}, nil)
 }

@@ -79,13 +79,10 @@ func (h *Hub) countRefusal(err error) {
 	}
 }
 
+// deliverNote sends n to connection id, on whichever node holds it.
+// Concurrency-safe.
 func (h *Hub) deliverNote(id, identity string, n Note) {
-	c, local := h.lookup(id)
-	if c != nil {
-		c.noteAsync(identity, n)
-		return
-	}
-	if !local && h.broker != nil {
+	if !h.atLocal(id, func(c *conn) { c.noteAsync(identity, n) }) && h.broker != nil {
 		h.sendRemote("node:"+nodeOf(id), envelope{kind: envNote, target: id, sender: identity, num: n.ID, data: n.Data})
 	}
 }
@@ -100,26 +97,22 @@ func (h *Hub) Registered(identity string) bool {
 }
 
 // closeID closes a connection by id on whichever node holds it.
+// Concurrency-safe.
 func (h *Hub) closeID(id string, code int, reason string) {
-	c, local := h.lookup(id)
-	if c != nil {
-		c.t.Close(ws.StatusCode(code), reason)
-		return
-	}
-	if !local && h.broker != nil {
+	if !h.atLocal(id, func(c *conn) { c.t.Close(ws.StatusCode(code), reason) }) && h.broker != nil {
 		h.sendRemote("node:"+nodeOf(id), envelope{kind: envClose, target: id, num: uint64(code), data: []byte(reason)})
 	}
 }
 
 // forgetIdentities unregisters a closed connection from its identities, on
 // a worker: the store may be remote, and inline routes run this on a loop.
-func (h *Hub) forgetIdentities(c *Conn) {
+func (h *Hub) forgetIdentities(c *conn) {
 	x := c.x.Load()
 	if x == nil || len(x.ids) == 0 {
 		return
 	}
 	ids, id := x.ids, c.ID()
-	h.Go(uint64(c.slot), func() {
+	h.goWork(uint64(c.slot), func() {
 		for _, st := range ids {
 			if err := h.ids.Unregister(st.name, id); err != nil {
 				h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
@@ -128,8 +121,8 @@ func (h *Hub) forgetIdentities(c *Conn) {
 	})
 }
 
-func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
-	if c == nil {
+func (c *conn) registerAs(identity string, opts []RegisterOption) error {
+	if !c.opened() {
 		return ErrClosed
 	}
 	r := registration{lifetime: 7 * 24 * time.Hour, max: 1}
@@ -169,7 +162,7 @@ func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
 
 // resumeFrom reads the client's last seen notification id for identity from
 // the "_resume" query parameter (a JSON object of identity → id).
-func (c *Conn) resumeFrom(identity string) uint64 {
+func (c *conn) resumeFrom(identity string) uint64 {
 	raw := c.req.Load().Query(resumeParam)
 	if raw == "" {
 		return 0
@@ -183,7 +176,7 @@ func (c *Conn) resumeFrom(identity string) uint64 {
 
 // lastSeen is the note id of identity up to which this connection
 // delivered every one (notes above it may still be late).
-func (c *Conn) lastSeen(name string) uint64 {
+func (c *conn) lastSeen(name string) uint64 {
 	if x := c.x.Load(); x != nil {
 		for _, st := range x.ids {
 			if st.name == name {
@@ -194,7 +187,7 @@ func (c *Conn) lastSeen(name string) uint64 {
 	return 0
 }
 
-func (c *Conn) identity(name string) *idState {
+func (c *conn) identity(name string) *idState {
 	x := c.extra()
 	for i := range x.ids {
 		if x.ids[i].name == name {
@@ -209,8 +202,8 @@ func (c *Conn) identity(name string) *idState {
 // connection's serialized context. A note is dropped only when this
 // connection delivered its id before (or the client reported it in
 // _resume); one arriving after a higher id still goes out.
-func (c *Conn) note(identity string, n Note) {
-	if c.closed.Load() {
+func (c *conn) note(identity string, n Note) {
+	if !c.t.Open() {
 		return
 	}
 	h := c.hub()
@@ -253,13 +246,8 @@ func withGap(data []byte, gap uint64) []byte {
 }
 
 // noteAsync queues a mailbox delivery into the connection's context.
-func (c *Conn) noteAsync(identity string, n Note) {
-	sh := c.shard()
-	if sh == nil {
-		c.t.Run(func() { c.note(identity, n) })
-		return
-	}
-	sh.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})
+func (c *conn) noteAsync(identity string, n Note) {
+	c.schedule(job{kind: jobFunc, fn: func() { c.note(identity, n) }}, false)
 }
 
 // RegisterOption sets an identity registration's lifetime or connection cap.

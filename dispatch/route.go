@@ -158,15 +158,16 @@ func (r *Route) match(path string, params Params) (Params, bool) {
 	return params, path == ""
 }
 
-// Router holds routes in the order they were added; the first match wins.
-// Add is not safe for concurrent use with Match: add routes before serving.
-type Router struct {
+// router holds routes in the order they were added; the first match wins.
+// Adding is not safe for concurrent use with Match: add routes before
+// serving.
+type router struct {
 	routes []*Route
 	hub    *Hub
 }
 
 // Match finds the route for path and returns it with its parameters.
-func (rt *Router) Match(path string) (*Route, Params) {
+func (rt *router) Match(path string) (*Route, Params) {
 	for _, r := range rt.routes {
 		if params, ok := r.match(path, nil); ok {
 			return r, params

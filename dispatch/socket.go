@@ -31,31 +31,28 @@ type (
 	}
 )
 
-// Socket is embedded in every controller; it is the controller's connection.
-// All its methods are safe for concurrent use. Methods called before the
-// connection exists (in PreConnect) only read the request.
-type Socket struct{ c *Conn }
+// Socket is embedded in every controller; it is the controller's
+// connection, and holds dispatch's record of it (so embed it by value and
+// never copy a controller). All its methods are safe for concurrent use.
+// Before the connection exists (in PreConnect) ID is "", Request is nil
+// and writes return ErrClosed.
+type Socket struct{ c conn }
 
 func (s *Socket) socket() *Socket { return s }
 
-// Conn returns the connection behind the socket (nil in PreConnect).
-func (s *Socket) Conn() *Conn { return s.c }
-
 // ID returns the connection id "<node>-<conn>", valid across the cluster.
+// Concurrency-safe.
 func (s *Socket) ID() string {
-	if s.c == nil {
+	if !s.c.opened() {
 		return ""
 	}
 	return s.c.ID()
 }
 
-// Request returns the request that opened the connection.
-func (s *Socket) Request() *Request {
-	if s.c == nil {
-		return nil
-	}
-	return s.c.req.Load()
-}
+// Request returns the request that opened the connection: in full in
+// PreConnect and OnOpen, its path parameters only after (unless the route
+// has KeepRequest). Concurrency-safe.
+func (s *Socket) Request() *Request { return s.c.req.Load() }
 
 // Params returns the path parameter name.
 func (s *Socket) Params(name string) string { return s.Request().Param(name) }
@@ -89,7 +86,7 @@ func (s *Socket) Close() { s.CloseWith(1000, "") }
 
 // CloseWith closes the connection with code and reason.
 func (s *Socket) CloseWith(code int, reason string) {
-	if s.c != nil {
+	if s.c.opened() {
 		s.c.t.Close(ws.StatusCode(code), reason)
 	}
 }
@@ -99,45 +96,45 @@ func (s *Socket) Hub() *Hub { return s.c.hub() }
 
 // Multicast delivers event to every connection of the app but this one.
 func (s *Socket) Multicast(event string, args ...any) {
-	s.c.hub().multicast(s.c, event, args)
+	s.c.hub().multicast(&s.c, event, args)
 }
 
 // Broadcast delivers event to every connection of this controller type but
 // this one.
 func (s *Socket) Broadcast(event string, args ...any) {
-	s.c.hub().broadcast(s.c, s.c.typ().name, event, args)
+	s.c.hub().broadcast(&s.c, s.c.typ().name, event, args)
 }
 
 // Unicast delivers event to the connection id. It returns false when the
 // target is known to be gone; a failure found later calls OnUnicastFailed.
 func (s *Socket) Unicast(id, event string, args ...any) bool {
-	return s.c.hub().unicast(s.c, id, event, args)
+	return s.c.hub().unicast(&s.c, id, event, args)
 }
 
 // Subscribe adds the connection to channel: Publish writes to it as-is.
-func (s *Socket) Subscribe(channel string) { s.c.hub().subscribe(s.c, channel, false) }
+func (s *Socket) Subscribe(channel string) { s.c.hub().subscribe(&s.c, channel, false) }
 
 // SubscribePattern subscribes to every channel matching a Redis-style glob.
-func (s *Socket) SubscribePattern(pattern string) { s.c.hub().subscribe(s.c, pattern, true) }
+func (s *Socket) SubscribePattern(pattern string) { s.c.hub().subscribe(&s.c, pattern, true) }
 
 // Unsubscribe removes a channel or pattern subscription.
-func (s *Socket) Unsubscribe(channel string) { s.c.hub().unsubscribe(s.c, channel) }
+func (s *Socket) Unsubscribe(channel string) { s.c.hub().unsubscribe(&s.c, channel) }
 
 // Publish writes text to every subscriber of channel, as a text frame.
 // A sender whose publishes reach a backlogged subscriber is held (see
 // Transport.Hold).
 func (s *Socket) Publish(channel, text string) {
-	s.c.hub().publish(s.c, channel, ws.OpText, stringBytes(text))
+	s.c.hub().publish(&s.c, channel, ws.OpText, stringBytes(text))
 }
 
 // PublishBinary writes b to every subscriber of channel, as a binary frame.
 func (s *Socket) PublishBinary(channel string, b []byte) {
-	s.c.hub().publish(s.c, channel, ws.OpBinary, b)
+	s.c.hub().publish(&s.c, channel, ws.OpBinary, b)
 }
 
 // PublishEvent publishes the JSON event {"event":name,"args":[...]}.
 func (s *Socket) PublishEvent(channel, event string, args ...any) error {
-	return s.c.hub().publishEvent(s.c, channel, event, args)
+	return s.c.hub().publishEvent(&s.c, channel, event, args)
 }
 
 // Notify delivers event to identity; false when it is not registered or

@@ -90,8 +90,7 @@ func (c *conn) overflow() (gnet.Action, bool) {
 	switch c.state {
 	case stateHTTP, statePending:
 		c.l.srv.stats.InboundOverflows.Add(1)
-		c.state = stateClosed
-		c.setGone()
+		c.to(stateClosed)
 		return gnet.Close, true
 	case stateWS:
 		c.l.srv.stats.InboundOverflows.Add(1)
@@ -238,7 +237,7 @@ func (w *watched) keepBacklog(l *loop) bool {
 		return true
 	default:
 		l.srv.stats.SlowConsumers.Add(1)
-		l.srv.log.Debug("server: closing slow consumer", "id", c.dc.ID(), "buffered", c.gc.OutboundBuffered())
+		l.srv.log.Debug("server: closing slow consumer", "id", c.sock.ID(), "buffered", c.gc.OutboundBuffered())
 		c.closeWith(4008, "slow consumer")
 	}
 	w.backlogSince = 0

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/plezigo/plezi/internal/pool"
 )
 
 // events is the server as gnet's event handler, kept off Server so that
@@ -160,26 +162,16 @@ func (s *Server) onClose(gc gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	s.tcpCount.Add(-1)
-	c.setGone()
-	if c.state == stateWS {
-		c.closed(1006, "")
-	} else if c.counted {
-		c.closed(0, "")
-	}
-	c.state = stateClosed
+	c.to(stateClosed) // an open websocket ends with 1006
 	c.l.del(c)
 	if c.l.reading != c { // else readFrames settles the count when it returns
 		c.unaccountPartial()
 	}
 	c.dec.Release()
 	c.closeFile()
-	c.mu.Lock()
-	if c.out != nil {
-		putBuf(c.out)
-		c.out = nil
-		c.setStaged(false)
+	if c.l.cb == c { // a failed write inside c's callback closed it
+		pool.Put(c.l.swapCallback(c))
 	}
-	c.mu.Unlock()
 	gc.SetContext(nil)
 	return gnet.None
 }
@@ -216,17 +208,6 @@ func (s *Server) onTraffic(gc gnet.Conn) (action gnet.Action) {
 			return c.streamInput()
 		default:
 			return gnet.None // pending: bytes wait in gnet's buffer
-		}
-	}
-}
-
-// closeIdleHTTP closes connections waiting for a request. Loop only.
-func (l *loop) closeIdleHTTP() {
-	for i := len(l.conns) - 1; i >= 0; i-- {
-		if c := l.conns[i]; c.state == stateHTTP {
-			c.state = stateClosed
-			c.setGone()
-			_ = c.gc.Close()
 		}
 	}
 }

@@ -101,7 +101,7 @@ func (c *conn) respond(status int, msg string, keepAlive bool, extra ...string) 
 // or closes once the response is out. A static file response streams its
 // file first (static.go). Loop only.
 func (c *conn) finish(resp Response, keepAlive, head bool) {
-	if c.state == stateClosed || c.isGone() {
+	if c.gone() {
 		resp.closeFile()
 		return
 	}
@@ -131,7 +131,7 @@ func (c *conn) endResponse(keepAlive bool) {
 		c.closeAfterFlush(c.l.srv.cfg.IdleTimeout)
 		return
 	}
-	c.state = stateHTTP
+	c.to(stateHTTP)
 	c.deadline = c.l.now + int64(c.l.srv.cfg.HandshakeTimeout)
 }
 
@@ -140,7 +140,7 @@ func (c *conn) serveRequest(r *codec.Request, p string, body []byte) {
 	s := c.l.srv
 	keep := r.KeepAlive()
 	method := string(r.Method())
-	if route, _ := s.hub.Router().Match(p); route != nil {
+	if route, _ := dsp.Match(s.hub, p); route != nil {
 		if method != http.MethodGet {
 			c.respond(http.StatusMethodNotAllowed, "method not allowed", keep, "Allow: GET")
 			return
@@ -155,8 +155,8 @@ func (c *conn) serveRequest(r *codec.Request, p string, body []byte) {
 	}
 	head := method == http.MethodHead
 	req := dispatch.NewRequest(r, c.gc.RemoteAddr(), nil)
-	c.state = statePending
-	s.hub.Go(uint64(c.gc.Fd()), func() {
+	c.to(statePending)
+	dsp.Go(s.hub, uint64(c.gc.Fd()), func() {
 		resp := callHandler(h, req, body, method)
 		c.l.submit(task{fn: func() {
 			c.finish(resp, keep, head)
@@ -188,7 +188,7 @@ func (s *Server) findHandler(p string) Handler {
 // upgrade checks and answers a websocket upgrade request. Loop only.
 func (c *conn) upgrade(r *codec.Request, p string) {
 	s := c.l.srv
-	route, params := s.hub.Router().Match(p)
+	route, params := dsp.Match(s.hub, p)
 	if route == nil {
 		c.respond(http.StatusNotFound, "not found", false)
 		return
@@ -209,11 +209,11 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 	}
 	key = append([]byte(nil), key...)
 	req := dispatch.NewRequest(r, c.gc.RemoteAddr(), params)
-	ctrl := s.hub.NewController(route, req)
-	if _, ok := ctrl.(dispatch.PreConnecter); ok && !route.Inline() {
-		c.state = statePending
-		s.hub.Go(uint64(c.gc.Fd()), func() {
-			status, msg := dispatch.PreConnect(ctrl, req)
+	ctrl := dsp.NewController(route)
+	if dsp.HasPreConnect(ctrl) && !route.Inline() {
+		c.to(statePending)
+		dsp.Go(s.hub, uint64(c.gc.Fd()), func() {
+			status, msg := dsp.PreConnect(ctrl, req)
 			c.l.submit(task{fn: func() {
 				c.accept(r, route, ctrl, req, key, status, msg)
 				if c.state == stateWS && c.gc.InboundBuffered() > 0 {
@@ -223,14 +223,14 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 		})
 		return
 	}
-	status, msg := dispatch.PreConnect(ctrl, req)
+	status, msg := dsp.PreConnect(ctrl, req)
 	c.accept(r, route, ctrl, req, key, status, msg)
 }
 
 // accept finishes an upgrade once PreConnect has run; raw is the parsed
 // request, untouched while the upgrade was pending. Loop only.
 func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.Controller, req *dispatch.Request, key []byte, status int, msg string) {
-	if c.state == stateClosed || c.isGone() {
+	if c.gone() {
 		return
 	}
 	s := c.l.srv
@@ -249,7 +249,38 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 		c.respond(http.StatusServiceUnavailable, "too many connections", false, "Retry-After: 1")
 		return
 	}
-	c.counted = true
+	// Registered before the 101 goes out: a client that has its 101 is
+	// reached by every fan-out published after (a fan-out skips only loops
+	// whose table holds no recipient). What reaches c meanwhile is queued
+	// for the loop, which is busy here, so it follows the 101.
+	sock, err := dsp.Open(ctrl, c, route, req, c.l.idx)
+	if err != nil {
+		s.wsCount.Add(-1)
+		s.log.Error("server: upgrade failed", "err", err)
+		c.respond(http.StatusInternalServerError, "internal error", false)
+		return
+	}
+	c.sock = sock
+	resp := c.upgraded(raw, route, key)
+	if !route.Inline() {
+		_, _ = c.gc.Write(resp)
+		dsp.Opened(sock)
+		return
+	}
+	// Inline: OnOpen runs now, and the 101 goes out after it, ahead of
+	// what it wrote, so that what it asked of the loop (Subscribe) is
+	// queued before the client can act on its 101.
+	c.inCallback(func() {
+		c.l.stageFirst(resp)
+		dsp.Opened(sock)
+	})
+}
+
+// upgraded makes c a websocket, counted in wsCount already, and returns
+// its 101 (with the deflate and subprotocol answers), for the caller to
+// write. Loop only.
+func (c *conn) upgraded(raw *codec.Request, route *dispatch.Route, key []byte) []byte {
+	s := c.l.srv
 	var ext []byte
 	if s.cfg.Compress {
 		if p, resp, ok := codec.NegotiateDeflateWith(raw, codec.DeflateOptions{ClientNoContextTakeover: true}); ok {
@@ -259,25 +290,18 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 		}
 	}
 	proto := codec.SelectProtocol(raw, route.Protocols())
-	// Registered before the 101 goes out: a client that has its 101 is
-	// reached by every fan-out published after (a fan-out skips loops with
-	// no connections). What reaches c meanwhile is queued for the loop,
-	// which is busy here, so it follows the 101.
-	s.hub.Open(&c.dc, c, route, ctrl, req, c.l.idx)
-	c.opened = true
-	_, _ = c.gc.Write(codec.AppendUpgradeResponse(nil, key, proto, ext))
-	c.state = stateWS
+	resp := codec.AppendUpgradeResponse(nil, key, proto, ext)
+	c.to(stateWS)
+	if route.Inline() {
+		c.flags.Or(flagInline)
+	}
 	c.http = nil
 	c.deadline = 0
 	c.lastPing = c.l.now
 	c.tat = c.l.clock() // a full burst
 	c.dec.MaxMessage = s.cfg.MaxMessage
 	s.stats.Upgrades.Add(1)
-	if route.Inline() {
-		c.inline(c.dc.Open)
-	} else {
-		c.dc.Open()
-	}
+	return resp
 }
 
 // originAllowed checks the request's Origin against Config.Origins. With

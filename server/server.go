@@ -20,6 +20,7 @@ import (
 
 	"github.com/plezigo/plezi/cluster"
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/bridge"
 	"github.com/plezigo/plezi/internal/jsclient"
 )
 
@@ -112,11 +113,10 @@ func New(cfg Config) *Server {
 	for i := 0; i < cfg.Loops; i++ {
 		s.loops = append(s.loops, newLoop(s, i))
 	}
-	s.hub = dispatch.NewHub(dispatch.HubConfig{
-		Node: cfg.Node, Loops: cfg.Loops, Runner: dispatch.LoopsFunc(s.runOn),
-		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
-		Secret: secretOf(cfg.ClusterSecret),
-	})
+	s.hub = dsp.NewHub(bridge.HubConfig{
+		Node: cfg.Node, Loops: cfg.Loops, Runner: hubLoops{s},
+		Workers: cfg.Workers, Logger: cfg.Logger, Secret: secretOf(cfg.ClusterSecret),
+	}, cfg.Broker, ids)
 	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, two patterns
 	_ = s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
 		return Response{ContentType: "text/javascript; charset=utf-8", Body: jsclient.Source}
@@ -156,7 +156,7 @@ func (s *Server) connectRedis() error {
 	if s.cfg.Identities == nil {
 		s.cfg.Identities = r
 	}
-	s.hub.SetCluster(r, s.cfg.Identities)
+	dsp.SetCluster(s.hub, r, s.cfg.Identities)
 	return nil
 }
 
@@ -312,10 +312,10 @@ func (s *Server) Run(ctx context.Context) error {
 		defer s.closeBroker()
 	}
 	defer s.setProcs()()
-	if err := s.hub.Start(ctx); err != nil {
+	if err := dsp.Start(s.hub); err != nil {
 		return err
 	}
-	defer s.hub.Stop()
+	defer dsp.Stop(s.hub)
 	ln, err := listen(&s.cfg)
 	if err != nil {
 		return err
@@ -382,7 +382,7 @@ func (s *Server) setProcs() (restore func()) {
 func (s *Server) drain() {
 	s.draining.Store(true)
 	s.log.Info("server: draining", "connections", s.wsCount.Load())
-	s.hub.ShutdownAll()
+	dsp.ShutdownAll(s.hub)
 	for _, l := range s.loops {
 		if l.bound() {
 			l.submit(task{fn: l.closeIdleHTTP})
@@ -393,13 +393,6 @@ func (s *Server) drain() {
 	// (which closes Ready), so reading them may race with a quick cancel.
 	for s.tcpCount.Load() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// runOn runs fn on loop i (dispatch.Loops).
-func (s *Server) runOn(i int, fn func()) {
-	if l := s.loops[i]; l.bound() {
-		l.submit(task{fn: fn})
 	}
 }
 
