@@ -13,7 +13,7 @@
 //	func (c *Chat) OnOpen()               { c.nick = c.Request().Query("nick") }
 //	func (c *Chat) Say(text string) bool  { c.Broadcast("said", c.nick, text); return true }
 //
-//	hub.Route("/chat", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say"))
+//	srv.Route("/chat", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say"))
 //
 // Lifecycle callbacks are optional interfaces (PreConnecter, Opener,
 // MessageHandler, Closer, ShutdownHandler, UnicastFailer, UnknownHandler).
@@ -63,8 +63,13 @@
 // identity store, which with Redis is a network round trip: call them from
 // worker routes.
 //
-// Package dispatch does no I/O itself: the server implements Transport for
-// each connection and runs fan-out tasks on its loops; a Broker (package
-// cluster) carries envelopes to other nodes and an Identities store keeps
-// identity registrations and mailboxes.
+// Package dispatch does no I/O itself: package server drives it (through
+// internal/bridge, not this API) and owns every connection on its event
+// loop; what dispatch keeps per loop (ids, types, channels) is touched only
+// there, so fan-out, Subscribe and lookups by id are tasks on the loops. A
+// Broker (package cluster) carries envelopes to other nodes and an
+// Identities store keeps identity registrations and mailboxes.
+//
+// Every exported function and method says which goroutines may call it;
+// nearly all are concurrency-safe.
 package dispatch

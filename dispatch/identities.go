@@ -88,6 +88,7 @@ func (h *Hub) deliverNote(id, identity string, n Note) {
 }
 
 // Registered reports whether identity is registered and alive.
+// Concurrency-safe; it waits for the identity store.
 func (h *Hub) Registered(identity string) bool {
 	if h.ids == nil {
 		return false
@@ -259,11 +260,11 @@ type registration struct {
 }
 
 // Lifetime sets how long the identity lives without connections or
-// deliveries (default 7 days, minimum 10 minutes).
+// deliveries (default 7 days, minimum 10 minutes). Concurrency-safe.
 func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r.lifetime = d } }
 
 // MaxConnections caps the identity's connections (default 1); past it the
-// oldest connection is closed with 4009 "replaced".
+// oldest connection is closed with 4009 "replaced". Concurrency-safe.
 func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
 
 type idState struct {

@@ -14,22 +14,22 @@ type Factory func() Controller
 type RouteOption func(*Route)
 
 // Inline runs the route's callbacks on the connection's event loop: no
-// hand-off between threads, so they must never block.
+// hand-off between threads, so they must never block. Concurrency-safe.
 func Inline() RouteOption { return func(r *Route) { r.inline = true } }
 
 // AutoDispatch turns the JSON event protocol on or off for the route. It is on
-// by default for controllers that have event methods.
+// by default for controllers that have event methods. Concurrency-safe.
 func AutoDispatch(on bool) RouteOption { return func(r *Route) { r.auto = on; r.autoSet = true } }
 
 // Protocols lists the subprotocols the route accepts, in order of preference
-// of the client's offer.
+// of the client's offer. Concurrency-safe.
 func Protocols(p ...string) RouteOption { return func(r *Route) { r.protocols = p } }
 
 // KeepRequest keeps each connection's upgrade request for its whole life,
 // so Request() answers in full in every callback. Without it only the path
 // parameters remain once OnOpen has run (an idle connection then holds no
 // copy of its headers): read the rest in PreConnect or OnOpen into the
-// controller.
+// controller. Concurrency-safe.
 func KeepRequest() RouteOption { return func(r *Route) { r.keepReq = true } }
 
 // ClientEvents lists the event methods the route's clients may call, each
@@ -39,6 +39,7 @@ func KeepRequest() RouteOption { return func(r *Route) { r.keepReq = true } }
 // (Multicast, Broadcast, Unicast, Notify) reach every event method either
 // way. Route fails when a name selects no event method. Options combine:
 // names add up. The names are resolved once, when the route is added.
+// Concurrency-safe.
 func ClientEvents(names ...string) RouteOption {
 	return func(r *Route) { r.clientNames = append(r.clientNames, names...) }
 }
@@ -46,6 +47,7 @@ func ClientEvents(names ...string) RouteOption {
 // AllClientEvents lets the route's clients call every event method of the
 // controller, as ClientEvents listing them all would. Use it only for a
 // controller whose every exported method is meant for clients.
+// Concurrency-safe.
 func AllClientEvents() RouteOption { return func(r *Route) { r.clientAll = true } }
 
 // Route maps a path pattern to a controller factory. Immutable once added.
@@ -65,21 +67,23 @@ type Route struct {
 	protocols   []string
 }
 
-// Pattern returns the route's path pattern.
+// Pattern returns the route's path pattern. Concurrency-safe.
 func (r *Route) Pattern() string { return r.pattern }
 
 // Inline reports whether the route runs its callbacks on the event loop.
+// Concurrency-safe.
 func (r *Route) Inline() bool { return r.inline }
 
-// Protocols returns the subprotocols the route accepts.
+// Protocols returns the subprotocols the route accepts. Concurrency-safe.
 func (r *Route) Protocols() []string { return r.protocols }
 
 // AutoDispatch reports whether text messages are JSON events.
+// Concurrency-safe.
 func (r *Route) AutoDispatch() bool { return r.auto }
 
 // ClientEvents returns the snake_case names of the events the route's
-// clients may call, sorted, in a new slice the caller owns. Safe for
-// concurrent use.
+// clients may call, sorted, in a new slice the caller owns.
+// Concurrency-safe.
 func (r *Route) ClientEvents() []string { return r.client.Names() }
 
 // ctype is what is known once about a controller type.

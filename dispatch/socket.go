@@ -54,10 +54,11 @@ func (s *Socket) ID() string {
 // has KeepRequest). Concurrency-safe.
 func (s *Socket) Request() *Request { return s.c.req.Load() }
 
-// Params returns the path parameter name.
+// Params returns the path parameter name. Concurrency-safe.
 func (s *Socket) Params(name string) string { return s.Request().Param(name) }
 
 // Write sends text as a text frame. Text that is not valid UTF-8 is refused.
+// Concurrency-safe.
 func (s *Socket) Write(text string) error {
 	if !utf8.ValidString(text) {
 		return ErrInvalidUTF8
@@ -66,7 +67,7 @@ func (s *Socket) Write(text string) error {
 }
 
 // WriteText sends b as a text frame. b must be valid UTF-8 and is not
-// retained.
+// retained. Concurrency-safe.
 func (s *Socket) WriteText(b []byte) error {
 	if !utf8.Valid(b) {
 		return ErrInvalidUTF8
@@ -74,82 +75,91 @@ func (s *Socket) WriteText(b []byte) error {
 	return s.c.send(ws.OpText, b)
 }
 
-// WriteBinary sends b as a binary frame. b is not retained.
+// WriteBinary sends b as a binary frame. b is not retained. Concurrency-safe.
 func (s *Socket) WriteBinary(b []byte) error { return s.c.send(ws.OpBinary, b) }
 
 // Emit sends the JSON event {"event":name,"args":[...]} to this connection's
-// client (no server-side method is called).
+// client (no server-side method is called). Concurrency-safe.
 func (s *Socket) Emit(event string, args ...any) error { return s.c.emit(event, args) }
 
-// Close closes the connection with 1000.
+// Close closes the connection with 1000. Concurrency-safe.
 func (s *Socket) Close() { s.CloseWith(1000, "") }
 
-// CloseWith closes the connection with code and reason.
+// CloseWith closes the connection with code and reason. Concurrency-safe.
 func (s *Socket) CloseWith(code int, reason string) {
 	if s.c.opened() {
 		s.c.t.Close(ws.StatusCode(code), reason)
 	}
 }
 
-// Hub returns the hub the connection belongs to.
+// Hub returns the hub the connection belongs to. Concurrency-safe.
 func (s *Socket) Hub() *Hub { return s.c.hub() }
 
 // Multicast delivers event to every connection of the app but this one.
+// Concurrency-safe.
 func (s *Socket) Multicast(event string, args ...any) {
 	s.c.hub().multicast(&s.c, event, args)
 }
 
 // Broadcast delivers event to every connection of this controller type but
-// this one.
+// this one. Concurrency-safe.
 func (s *Socket) Broadcast(event string, args ...any) {
 	s.c.hub().broadcast(&s.c, s.c.typ().name, event, args)
 }
 
 // Unicast delivers event to the connection id. It returns false when the
 // target is known to be gone; a failure found later calls OnUnicastFailed.
+// Concurrency-safe.
 func (s *Socket) Unicast(id, event string, args ...any) bool {
 	return s.c.hub().unicast(&s.c, id, event, args)
 }
 
 // Subscribe adds the connection to channel: Publish writes to it as-is.
+// Concurrency-safe.
 func (s *Socket) Subscribe(channel string) { s.c.hub().subscribe(&s.c, channel, false) }
 
 // SubscribePattern subscribes to every channel matching a Redis-style glob.
+// Concurrency-safe.
 func (s *Socket) SubscribePattern(pattern string) { s.c.hub().subscribe(&s.c, pattern, true) }
 
-// Unsubscribe removes a channel or pattern subscription.
+// Unsubscribe removes a channel or pattern subscription. Concurrency-safe.
 func (s *Socket) Unsubscribe(channel string) { s.c.hub().unsubscribe(&s.c, channel) }
 
 // Publish writes text to every subscriber of channel, as a text frame.
 // A sender whose publishes reach a backlogged subscriber is held (see
-// Transport.Hold).
+// Transport.Hold). Concurrency-safe.
 func (s *Socket) Publish(channel, text string) {
 	s.c.hub().publish(&s.c, channel, ws.OpText, stringBytes(text))
 }
 
 // PublishBinary writes b to every subscriber of channel, as a binary frame.
+// Concurrency-safe; b is not retained.
 func (s *Socket) PublishBinary(channel string, b []byte) {
 	s.c.hub().publish(&s.c, channel, ws.OpBinary, b)
 }
 
 // PublishEvent publishes the JSON event {"event":name,"args":[...]}.
+// Concurrency-safe.
 func (s *Socket) PublishEvent(channel, event string, args ...any) error {
 	return s.c.hub().publishEvent(&s.c, channel, event, args)
 }
 
 // Notify delivers event to identity; false when it is not registered or
 // the note is refused (see NotifyErr).
+// Concurrency-safe; it waits for the identity store.
 func (s *Socket) Notify(identity, event string, args ...any) bool {
 	return s.c.hub().Notify(identity, event, args...)
 }
 
 // NotifyErr is Notify with the outcome (see Hub.NotifyErr): the note's id
 // and the older notes dropped for it, or why it was refused.
+// Concurrency-safe; it waits for the identity store.
 func (s *Socket) NotifyErr(identity, event string, args ...any) (NotifyResult, error) {
 	return s.c.hub().NotifyErr(identity, event, args...)
 }
 
 // Registered reports whether identity is registered and alive.
+// Concurrency-safe; it waits for the identity store.
 func (s *Socket) Registered(identity string) bool { return s.c.hub().Registered(identity) }
 
 // RegisterAs joins this connection to identity and delivers its mailbox,

@@ -161,9 +161,10 @@ func (s *Server) connectRedis() error {
 }
 
 // Hub returns the server's dispatch hub (Multicast, Unicast, Notify, ...).
+// Concurrency-safe.
 func (s *Server) Hub() *dispatch.Hub { return s.hub }
 
-// Stats returns the server's counters.
+// Stats returns the server's counters. Concurrency-safe.
 func (s *Server) Stats() *Stats { return &s.stats }
 
 // fixed reports why routes and handlers can no longer change: ErrStopped,
@@ -237,32 +238,36 @@ func (s *Server) StaticFS(prefix string, fsys fs.FS) error {
 	return s.Handle(prefix+"*", staticHandler(prefix, fsys))
 }
 
-// Multicast delivers event to every connection of the app.
+// Multicast delivers event to every connection of the app. Concurrency-safe.
 func (s *Server) Multicast(event string, args ...any) { s.hub.Multicast(event, args...) }
 
-// Unicast delivers event to one connection by id.
+// Unicast delivers event to one connection by id. Concurrency-safe.
 func (s *Server) Unicast(id, event string, args ...any) bool {
 	return s.hub.Unicast(id, event, args...)
 }
 
 // Notify delivers event to identity (mailbox + live connections).
+// Concurrency-safe; it waits for the identity store.
 func (s *Server) Notify(identity, event string, args ...any) bool {
 	return s.hub.Notify(identity, event, args...)
 }
 
-// Publish writes text to every subscriber of channel.
+// Publish writes text to every subscriber of channel. Concurrency-safe.
 func (s *Server) Publish(channel, text string) { s.hub.Publish(channel, text) }
 
 // PublishBinary writes b to every subscriber of channel.
+// Concurrency-safe; b is not retained.
 func (s *Server) PublishBinary(channel string, b []byte) { s.hub.PublishBinary(channel, b) }
 
-// Ready is closed once the server accepts connections.
+// Ready is closed once the server accepts connections. Concurrency-safe.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Addr returns the bound address once Ready is closed.
+// Concurrency-safe once Ready is closed.
 func (s *Server) Addr() string { return s.addr }
 
 // MessagesIn returns the number of websocket messages received.
+// Concurrency-safe.
 func (s *Server) MessagesIn() int64 {
 	var n int64
 	for _, l := range s.loops {
@@ -272,9 +277,11 @@ func (s *Server) MessagesIn() int64 {
 }
 
 // Connections returns the number of open websocket connections.
+// Concurrency-safe.
 func (s *Server) Connections() int { return int(s.wsCount.Load()) }
 
 // Healthy reports whether the node serves and hears its cluster.
+// Concurrency-safe.
 func (s *Server) Healthy() bool {
 	if h, ok := s.cfg.Broker.(interface{ Healthy() bool }); ok && !h.Healthy() {
 		return false
@@ -294,7 +301,8 @@ func (s *Server) healthz(*dispatch.Request, []byte) Response {
 // OnShutdown, every websocket is closed with 1001 and flushed (bounded by
 // ShutdownTimeout). GOMAXPROCS (Config.Procs) is put back when it returns.
 // A Server runs once: Run while it runs is ErrStarted, after it returned
-// ErrStopped.
+// ErrStopped. Call it from one goroutine, which it blocks; the other
+// methods may be called from any goroutine meanwhile.
 func (s *Server) Run(ctx context.Context) error {
 	if s.started.Swap(true) {
 		return s.fixed()
@@ -417,12 +425,14 @@ func heapStats() []byte {
 }
 
 // DebugHeap is an HTTP handler answering runtime memory figures as JSON.
+// Concurrency-safe.
 func DebugHeap(*dispatch.Request, []byte) Response {
 	return Response{ContentType: "application/json", Body: heapStats()}
 }
 
 // DebugStats is an HTTP handler answering the server's and its hub's
 // counters as JSON (snake_case names), for dashboards and benchmarks.
+// Concurrency-safe.
 func (s *Server) DebugStats(*dispatch.Request, []byte) Response {
 	st, h := &s.stats, s.hub.Stats()
 	b, _ := json.Marshal(map[string]int64{
