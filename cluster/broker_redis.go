@@ -66,8 +66,8 @@ type Redis struct {
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
-	subs  map[string]map[*memSub]struct{} // topic → handlers; guarded by mu
-	psubs map[string]map[*memSub]struct{} // pattern → handlers; guarded by mu
+	subs  map[string]map[*handler]struct{} // topic → handlers; guarded by mu
+	psubs map[string]map[*handler]struct{} // pattern → handlers; guarded by mu
 
 	healthy  atomic.Bool
 	panicLog lograte.Limiter
@@ -108,7 +108,7 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	_, _ = rand.Read(b[:])
 	r := &Redis{
 		cfg: cfg, c: c, log: cfg.Logger, pre: cfg.Prefix + ":", probe: "probe:" + hex.EncodeToString(b[:]),
-		subs: map[string]map[*memSub]struct{}{}, psubs: map[string]map[*memSub]struct{}{},
+		subs: map[string]map[*handler]struct{}{}, psubs: map[string]map[*handler]struct{}{},
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	ctx, cancel := context.WithTimeout(r.ctx, cfg.Timeout)
@@ -215,20 +215,20 @@ func (r *Redis) PublishBatch(msgs []dispatch.Publication) error {
 
 // Subscribe calls fn for each message on topic until cancel.
 func (r *Redis) Subscribe(topic string, fn func(data []byte)) (func(), error) {
-	return r.add(r.subs, topic, &memSub{fn: fn}, false), nil
+	return r.add(r.subs, topic, &handler{fn: fn}, false), nil
 }
 
 // PSubscribe calls fn for each message on a topic matching the glob.
 func (r *Redis) PSubscribe(pattern string, fn func(topic string, data []byte)) (func(), error) {
-	return r.add(r.psubs, pattern, &memSub{topic: pattern, pfn: fn}, true), nil
+	return r.add(r.psubs, pattern, &handler{topic: pattern, pfn: fn}, true), nil
 }
 
-func (r *Redis) add(m map[string]map[*memSub]struct{}, name string, s *memSub, pattern bool) func() {
+func (r *Redis) add(m map[string]map[*handler]struct{}, name string, s *handler, pattern bool) func() {
 	r.mu.Lock()
 	set := m[name]
 	first := set == nil
 	if first {
-		set = map[*memSub]struct{}{}
+		set = map[*handler]struct{}{}
 		m[name] = set
 	}
 	set[s] = struct{}{}
@@ -269,7 +269,7 @@ func (r *Redis) async(cmd func(ctx context.Context) error) {
 // subscriptions: a node hears every partition and matches here). list is
 // the calling reader's scratch. Handlers only read data, and only until
 // they return.
-func (r *Redis) handleTopic(topic string, data []byte, patterns bool, list *[]*memSub) {
+func (r *Redis) handleTopic(topic string, data []byte, patterns bool, list *[]*handler) {
 	r.mu.Lock()
 	l := (*list)[:0]
 	for s := range r.subs[topic] {
@@ -290,7 +290,7 @@ func (r *Redis) handleTopic(topic string, data []byte, patterns bool, list *[]*m
 }
 
 // handlePattern runs the handlers of pattern for a message on topic.
-func (r *Redis) handlePattern(pattern, topic string, data []byte, list *[]*memSub) {
+func (r *Redis) handlePattern(pattern, topic string, data []byte, list *[]*handler) {
 	r.mu.Lock()
 	l := (*list)[:0]
 	for s := range r.psubs[pattern] {
@@ -302,7 +302,7 @@ func (r *Redis) handlePattern(pattern, topic string, data []byte, list *[]*memSu
 }
 
 // run hands one message to each handler of list.
-func (r *Redis) run(list []*memSub, topic string, data []byte) {
+func (r *Redis) run(list []*handler, topic string, data []byte) {
 	for _, s := range list {
 		r.deliver(s, topic, data)
 	}
@@ -311,7 +311,7 @@ func (r *Redis) run(list []*memSub, topic string, data []byte) {
 // deliver hands one message to one handler. A handler that panics (one
 // bad message from another node) loses that message, not the reader: the
 // panic is counted and logged, rate-limited.
-func (r *Redis) deliver(s *memSub, topic string, data []byte) {
+func (r *Redis) deliver(s *handler, topic string, data []byte) {
 	defer recoverHandler(&r.Panics, &r.panicLog, r.log)
 	if s.fn != nil {
 		s.fn(data)
@@ -469,7 +469,7 @@ func (p *plainSub) subscribeAll() {
 func (p *plainSub) reader(ps *redis.PubSub) {
 	r := p.r
 	defer r.wg.Done()
-	var list []*memSub
+	var list []*handler
 	for {
 		msg, err := ps.ReceiveMessage(r.ctx)
 		if err != nil {
@@ -491,7 +491,7 @@ func (p *plainSub) reader(ps *redis.PubSub) {
 }
 
 // handle runs the handlers of one message.
-func (p *plainSub) handle(msg *redis.Message, list *[]*memSub) {
+func (p *plainSub) handle(msg *redis.Message, list *[]*handler) {
 	r := p.r
 	topic, ok := strings.CutPrefix(msg.Channel, r.pre)
 	if !ok {
