@@ -51,6 +51,9 @@ type loop struct {
 	watch []watched // loop-owned: paused or backlogged connections (backpressure.go)
 	re    recheck   // the one timer re-checking drainers and watch (timers.go)
 
+	// conns is every TCP connection of the loop, for its timers; the
+	// websockets among them are in dispatch's table of the loop too (ids,
+	// types, channels). Both are the loop's alone.
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
 	now    int64        // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
