@@ -114,6 +114,7 @@ func (h *Hub) fanout(tg target, d *delivery) {
 	}
 	for i, t := range h.tables {
 		if t.has(&tg) {
+			tg := tg // a copy in the task, so that tg itself stays on the stack
 			h.loops.Submit(i, func() { h.fanLoop(t, tg, d) })
 		}
 	}
