@@ -15,6 +15,8 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
+
+	"github.com/plezigo/plezi/internal/testutil"
 )
 
 // TestMain fails the package when a test leaves goroutines behind. The
@@ -95,13 +97,7 @@ func (s *testServer) addr() string { return strings.TrimPrefix(s.URL, "http://")
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
-	}
+	testutil.Eventually(t, d, what, cond)
 }
 
 func newEngine(t *testing.T, cfg Config) *Engine {

@@ -31,8 +31,8 @@ type Memory struct {
 	*dispatch.MemoryIdentities
 
 	mu    sync.RWMutex
-	subs  map[string]map[*memSub]struct{} // guarded by mu
-	psubs map[*memSub]struct{}            // guarded by mu
+	subs  map[string]map[*handler]struct{} // guarded by mu
+	psubs map[*handler]struct{}            // guarded by mu
 
 	nodeMu sync.Mutex
 	nodes  map[string]time.Time // node → announcement expiry; guarded by nodeMu
@@ -42,7 +42,9 @@ type Memory struct {
 	Panics   atomic.Int64 // subscriber panics Publish recovered (the message is lost to that subscriber only)
 }
 
-type memSub struct {
+// handler is one subscription's callback, in either broker: fn for a
+// topic, pfn for a pattern (topic holds it).
+type handler struct {
 	topic string
 	fn    func(data []byte)
 	pfn   func(topic string, data []byte)
@@ -52,8 +54,8 @@ type memSub struct {
 func NewMemory() *Memory {
 	return &Memory{
 		MemoryIdentities: dispatch.NewMemoryIdentities(),
-		subs:             map[string]map[*memSub]struct{}{},
-		psubs:            map[*memSub]struct{}{},
+		subs:             map[string]map[*handler]struct{}{},
+		psubs:            map[*handler]struct{}{},
 		nodes:            map[string]time.Time{},
 		now:              time.Now,
 	}
@@ -75,7 +77,7 @@ func (m *Memory) SetClock(now func() time.Time) {
 // Publish calls every subscriber of topic with data.
 func (m *Memory) Publish(topic string, data []byte) error {
 	m.mu.RLock()
-	var list []*memSub
+	var list []*handler
 	for s := range m.subs[topic] {
 		list = append(list, s)
 	}
@@ -93,7 +95,7 @@ func (m *Memory) Publish(topic string, data []byte) error {
 
 // deliver calls one subscriber; a panic is recovered, counted and logged
 // (to slog.Default, rate-limited), so the publisher goes on.
-func (m *Memory) deliver(s *memSub, topic string, data []byte) {
+func (m *Memory) deliver(s *handler, topic string, data []byte) {
 	defer recoverHandler(&m.Panics, &m.panicLog, slog.Default())
 	if s.fn != nil {
 		s.fn(data)
@@ -124,11 +126,11 @@ func recoverHandler(n *atomic.Int64, l *lograte.Limiter, log *slog.Logger) {
 
 // Subscribe calls fn for each message on topic until cancel.
 func (m *Memory) Subscribe(topic string, fn func(data []byte)) (func(), error) {
-	s := &memSub{topic: topic, fn: fn}
+	s := &handler{topic: topic, fn: fn}
 	m.mu.Lock()
 	set := m.subs[topic]
 	if set == nil {
-		set = map[*memSub]struct{}{}
+		set = map[*handler]struct{}{}
 		m.subs[topic] = set
 	}
 	set[s] = struct{}{}
@@ -145,7 +147,7 @@ func (m *Memory) Subscribe(topic string, fn func(data []byte)) (func(), error) {
 
 // PSubscribe calls fn for each message on a topic matching the glob.
 func (m *Memory) PSubscribe(pattern string, fn func(topic string, data []byte)) (func(), error) {
-	s := &memSub{topic: pattern, pfn: fn}
+	s := &handler{topic: pattern, pfn: fn}
 	m.mu.Lock()
 	m.psubs[s] = struct{}{}
 	m.mu.Unlock()

@@ -78,9 +78,9 @@ type Redis struct {
 	wg       sync.WaitGroup
 
 	mu        sync.Mutex
-	subs      map[string]map[*memSub]struct{} // topic → handlers; guarded by mu
-	psubs     map[string]map[*memSub]struct{} // pattern → handlers; guarded by mu
-	restorers []func()                        // OnRestore's; guarded by mu
+	subs      map[string]map[*handler]struct{} // topic → handlers; guarded by mu
+	psubs     map[string]map[*handler]struct{} // pattern → handlers; guarded by mu
+	restorers []func()                         // OnRestore's; guarded by mu
 
 	healthy  atomic.Bool
 	down     atomic.Bool // in an outage: commands fail at once (outage_redis.go)
@@ -125,7 +125,7 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	_, _ = rand.Read(b[:])
 	r := &Redis{
 		cfg: cfg, c: c, log: cfg.Logger, pre: keyPrefix(cfg), probe: "probe:" + hex.EncodeToString(b[:]),
-		subs: map[string]map[*memSub]struct{}{}, psubs: map[string]map[*memSub]struct{}{},
+		subs: map[string]map[*handler]struct{}{}, psubs: map[string]map[*handler]struct{}{},
 		probeNow: make(chan struct{}, 1),
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -250,20 +250,20 @@ func (r *Redis) PublishBatch(msgs []dispatch.Publication) error {
 
 // Subscribe calls fn for each message on topic until cancel.
 func (r *Redis) Subscribe(topic string, fn func(data []byte)) (func(), error) {
-	return r.add(r.subs, topic, &memSub{fn: fn}, false), nil
+	return r.add(r.subs, topic, &handler{fn: fn}, false), nil
 }
 
 // PSubscribe calls fn for each message on a topic matching the glob.
 func (r *Redis) PSubscribe(pattern string, fn func(topic string, data []byte)) (func(), error) {
-	return r.add(r.psubs, pattern, &memSub{topic: pattern, pfn: fn}, true), nil
+	return r.add(r.psubs, pattern, &handler{topic: pattern, pfn: fn}, true), nil
 }
 
-func (r *Redis) add(m map[string]map[*memSub]struct{}, name string, s *memSub, pattern bool) func() {
+func (r *Redis) add(m map[string]map[*handler]struct{}, name string, s *handler, pattern bool) func() {
 	r.mu.Lock()
 	set := m[name]
 	first := set == nil
 	if first {
-		set = map[*memSub]struct{}{}
+		set = map[*handler]struct{}{}
 		m[name] = set
 	}
 	set[s] = struct{}{}
@@ -317,7 +317,7 @@ func (r *Redis) goBroker(fn func()) {
 // subscriptions: a node hears every partition and matches here). list is
 // the calling reader's scratch. Handlers only read data, and only until
 // they return.
-func (r *Redis) handleTopic(topic string, data []byte, patterns bool, list *[]*memSub) {
+func (r *Redis) handleTopic(topic string, data []byte, patterns bool, list *[]*handler) {
 	r.mu.Lock()
 	l := (*list)[:0]
 	for s := range r.subs[topic] {
@@ -338,7 +338,7 @@ func (r *Redis) handleTopic(topic string, data []byte, patterns bool, list *[]*m
 }
 
 // handlePattern runs the handlers of pattern for a message on topic.
-func (r *Redis) handlePattern(pattern, topic string, data []byte, list *[]*memSub) {
+func (r *Redis) handlePattern(pattern, topic string, data []byte, list *[]*handler) {
 	r.mu.Lock()
 	l := (*list)[:0]
 	for s := range r.psubs[pattern] {
@@ -350,7 +350,7 @@ func (r *Redis) handlePattern(pattern, topic string, data []byte, list *[]*memSu
 }
 
 // run hands one message to each handler of list.
-func (r *Redis) run(list []*memSub, topic string, data []byte) {
+func (r *Redis) run(list []*handler, topic string, data []byte) {
 	for _, s := range list {
 		r.deliver(s, topic, data)
 	}
@@ -359,7 +359,7 @@ func (r *Redis) run(list []*memSub, topic string, data []byte) {
 // deliver hands one message to one handler. A handler that panics (one
 // bad message from another node) loses that message, not the reader: the
 // panic is counted and logged, rate-limited.
-func (r *Redis) deliver(s *memSub, topic string, data []byte) {
+func (r *Redis) deliver(s *handler, topic string, data []byte) {
 	defer recoverHandler(&r.Panics, &r.panicLog, r.log)
 	if s.fn != nil {
 		s.fn(data)

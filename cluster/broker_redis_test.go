@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/testutil"
 )
 
 // The project's machines run Redis on 127.0.0.1:6379 (scripts/test.sh
@@ -39,13 +40,7 @@ func newTestRedis(t *testing.T, url, prefix string) *Redis {
 // checkFor polls cond until it holds or the deadline passes.
 func checkFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, d, what, cond)
 }
 
 type inbox struct {

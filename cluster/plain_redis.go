@@ -204,7 +204,7 @@ func (p *plainSub) reader(rd *plainReader) {
 	r := p.r
 	defer r.wg.Done()
 	defer close(rd.stopped)
-	var list []*memSub
+	var list []*handler
 	broken, confirmed := false, 0
 	for {
 		m, err := rd.ps.Receive(r.ctx)
@@ -236,7 +236,7 @@ func (p *plainSub) reader(rd *plainReader) {
 
 // handle runs the handlers of one message; false when rd must stop (a
 // newer connection took over).
-func (p *plainSub) handle(rd *plainReader, msg *redis.Message, list *[]*memSub) bool {
+func (p *plainSub) handle(rd *plainReader, msg *redis.Message, list *[]*handler) bool {
 	r := p.r
 	topic, ok := strings.CutPrefix(msg.Channel, r.pre)
 	if !ok {

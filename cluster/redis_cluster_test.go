@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/plezigo/plezi/internal/testutil"
 )
 
 // One three-master Redis Cluster serves every test of the package run
@@ -134,16 +136,7 @@ func (c *redisCluster) out(addr string, args ...string) (string, error) {
 }
 
 // poll reports whether cond held within d.
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
-}
+func poll(d time.Duration, cond func() bool) bool { return testutil.Poll(d, cond) }
 
 // TestRedisCluster runs the broker and the identity store on a real Redis
 // Cluster: pub/sub between two brokers and identities whose keys share a

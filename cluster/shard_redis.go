@@ -357,7 +357,7 @@ func (s *shardSub) addNode(ch string) error {
 func (s *shardSub) reader(g *shardGroup) {
 	r := s.r
 	defer r.wg.Done()
-	var list []*memSub
+	var list []*handler
 	for {
 		m, err := g.ps.Receive(r.ctx)
 		if err == nil {
@@ -371,7 +371,7 @@ func (s *shardSub) reader(g *shardGroup) {
 }
 
 // handle takes one reply from g's connection.
-func (s *shardSub) handle(g *shardGroup, m any, list *[]*memSub) error {
+func (s *shardSub) handle(g *shardGroup, m any, list *[]*handler) error {
 	switch m := m.(type) {
 	case *redis.Message:
 		s.deliver(g, m, list)
@@ -384,7 +384,7 @@ func (s *shardSub) handle(g *shardGroup, m any, list *[]*memSub) error {
 }
 
 // deliver routes one message by the topic it carries.
-func (s *shardSub) deliver(g *shardGroup, m *redis.Message, list *[]*memSub) {
+func (s *shardSub) deliver(g *shardGroup, m *redis.Message, list *[]*handler) {
 	r := s.r
 	topic, data, ok := parseShard(m.Payload)
 	if !ok {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 
 	"github.com/gobwas/ws"
+
+	"github.com/plezigo/plezi/internal/pool"
 )
 
 // Kind is what a decoded Event carries.
@@ -207,7 +209,7 @@ func (d *Decoder) Release() {
 
 func (d *Decoder) dropMsg() {
 	if d.msg != nil {
-		putBuf(d.msg)
+		pool.Put(d.msg)
 		d.msg = nil
 	}
 	d.flags &^= flagHeld
@@ -402,9 +404,9 @@ func (d *Decoder) payload(b []byte) (Event, int, error) {
 // appendPayload unmasks chunk into the message buffer and validates text.
 func (d *Decoder) appendPayload(chunk []byte) error {
 	if d.msg == nil {
-		d.msg = getBuf(len(chunk))
+		d.msg = pool.Get(len(chunk))
 	}
-	d.msg = growBuf(d.msg, len(chunk))
+	d.msg = pool.Grow(d.msg, len(chunk))
 	start := len(*d.msg)
 	*d.msg = append(*d.msg, chunk...)
 	p := (*d.msg)[start:]

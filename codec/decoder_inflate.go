@@ -3,6 +3,8 @@ package codec
 import (
 	"compress/flate"
 	"io"
+
+	"github.com/plezigo/plezi/internal/pool"
 )
 
 // inflated decompresses the compressed message src and returns it as the
@@ -13,7 +15,7 @@ func (d *Decoder) inflated(src []byte, n int) (Event, int, error) {
 	out, err := d.inflate(src)
 	d.dropMsg() // the compressed bytes, if they were buffered
 	if err != nil {
-		putBuf(out)
+		pool.Put(out)
 		return Event{}, 0, err
 	}
 	d.msg = out
@@ -37,7 +39,7 @@ func (d *Decoder) inflate(src []byte) (*[]byte, error) {
 	}
 	_ = f.fr.(flate.Resetter).Reset(&f.src, dict) // never fails for a flate reader
 	size := uint64(4*len(src) + 64)
-	out := getBuf(int(min(size, d.max())))
+	out := pool.Get(int(min(size, d.max())))
 	if err := d.readAll(f.fr, &out); err != nil {
 		return out, err
 	}
@@ -54,7 +56,7 @@ func (d *Decoder) readAll(r io.Reader, out **[]byte) error {
 	for {
 		b := *out
 		if len(*b) == cap(*b) {
-			b = growBuf(b, 1)
+			b = pool.Grow(b, 1)
 			*out = b
 		}
 		room := (*b)[len(*b):cap(*b)]

@@ -45,11 +45,11 @@ func newDeflater(level int) *deflater {
 // (no context, sync-flush tail stripped). huffman selects Huffman-only
 // coding: no back-references, for peers with a window smaller than payload.
 func appendDeflate(dst, payload []byte, huffman bool) []byte {
-	pool := &deflaterPool
+	dp := &deflaterPool
 	if huffman {
-		pool = &huffmanPool
+		dp = &huffmanPool
 	}
-	d := pool.Get().(*deflater)
+	d := dp.Get().(*deflater)
 	start := len(dst)
 	d.out.b = dst
 	d.fw.Reset(&d.out)
@@ -57,7 +57,7 @@ func appendDeflate(dst, payload []byte, huffman bool) []byte {
 	_ = d.fw.Flush()
 	dst = d.out.b
 	d.out.b = nil
-	pool.Put(d)
+	dp.Put(d)
 	return dst[:start+len(trimDeflateTail(dst[start:]))]
 }
 

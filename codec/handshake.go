@@ -175,7 +175,8 @@ func noResponseBody(status int) bool { return status < 200 || status == 204 || s
 // AppendHTTPError appends the response that refuses a request after err
 // from RequestParser.Parse or CheckUpgrade: the *HTTPError's status (500 for
 // other errors) with its message as a text/plain body and
-// "Connection: close"; ErrWSVersion adds "Sec-WebSocket-Version: 13".
+// "Connection: close"; ErrWSVersion (426) adds "Sec-WebSocket-Version: 13"
+// and "Upgrade: websocket" (RFC 9110 §15.5.22).
 func AppendHTTPError(dst []byte, err error) []byte {
 	he, ok := err.(*HTTPError)
 	if !ok {
@@ -184,7 +185,7 @@ func AppendHTTPError(dst []byte, err error) []byte {
 	body := he.Msg + "\n"
 	if he.Status == ErrWSVersion.Status {
 		return AppendResponse(dst, he.Status, "text/plain; charset=utf-8", []byte(body), false,
-			"Sec-WebSocket-Version: 13")
+			"Sec-WebSocket-Version: 13", "Upgrade: websocket")
 	}
 	return AppendResponse(dst, he.Status, "text/plain; charset=utf-8", []byte(body), false)
 }

@@ -227,6 +227,9 @@ func TestAppendHTTPError(t *testing.T) {
 		if (err == ErrWSVersion) != (resp.Header.Get("Sec-WebSocket-Version") == "13") {
 			t.Errorf("%v: Sec-WebSocket-Version header wrong", err)
 		}
+		if (err == ErrWSVersion) != (resp.Header.Get("Upgrade") == "websocket") {
+			t.Errorf("%v: Upgrade header wrong", err)
+		}
 	}
 }
 

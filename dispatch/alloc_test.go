@@ -14,7 +14,7 @@ func TestBroadcastAllocsPerRecipient(t *testing.T) {
 	allocs := func(n int) float64 {
 		h, r := inlineHub(t)
 		var s sink
-		openN(h, r, n, &s)
+		openN(t, r, n, &s)
 		return testing.AllocsPerRun(200, func() { dispatch.Broadcast[*Fan](h, "tick", 1) })
 	}
 	one, many := allocs(1), allocs(1000)
@@ -30,8 +30,8 @@ func TestMulticastAllocsPerRecipient(t *testing.T) {
 	allocs := func(n int, fn func(h *dispatch.Hub)) float64 {
 		h, r := inlineHub(t)
 		var s sink
-		for _, c := range openN(h, r, n, &s) {
-			c.Controller().(*Fan).Subscribe("ch")
+		for _, c := range openN(t, r, n, &s) {
+			c.Subscribe("ch")
 		}
 		return testing.AllocsPerRun(200, func() { fn(h) })
 	}

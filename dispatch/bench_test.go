@@ -20,7 +20,9 @@ func (s *sink) Send(_ ws.OpCode, p []byte)     { s.frames++; s.bytes += len(p) }
 func (s *sink) SendPrepared(p *codec.Prepared) { s.frames++; s.bytes += len(p.Frame(nil)) }
 func (s *sink) SendOnLoop(p *codec.Prepared)   { s.frames++; s.bytes += len(p.Frame(nil)) }
 func (s *sink) Close(ws.StatusCode, string)    {}
-func (s *sink) Run(fn func())                  { fn() }
+func (s *sink) Open() bool                     { return true }
+func (s *sink) Callback(fn func())             { fn() }
+func (s *sink) QueueCallback(fn func())        { fn() }
 func (s *sink) Backlogged() bool               { return false }
 func (s *sink) Hold()                          {}
 
@@ -40,12 +42,7 @@ func (f *Fan) Add(a, b int) int { return a + b }
 // inlineHub is a hub on one loop whose runner calls each task at once.
 func inlineHub(tb testing.TB, opts ...dispatch.RouteOption) (*dispatch.Hub, *dispatch.Route) {
 	tb.Helper()
-	h := dispatch.NewHub(dispatch.HubConfig{
-		Loops:      1,
-		Runner:     dispatch.LoopsFunc(func(_ int, fn func()) { fn() }),
-		Identities: cluster.NewMemory(),
-		Logger:     quiet,
-	})
+	h := dispatch.NewTestHub(1, cluster.NewMemory(), quiet)
 	opts = append([]dispatch.RouteOption{dispatch.ClientEvents("add")}, opts...)
 	r, err := h.Route("/fan", func() dispatch.Controller { return new(Fan) }, opts...)
 	if err != nil {
@@ -55,12 +52,10 @@ func inlineHub(tb testing.TB, opts ...dispatch.RouteOption) (*dispatch.Hub, *dis
 }
 
 // openN opens n connections of r on h, all writing into one sink.
-func openN(h *dispatch.Hub, r *dispatch.Route, n int, s *sink) []*dispatch.Conn {
-	req := dispatch.NewRequest(&codec.Request{}, nil, nil)
-	cs := make([]*dispatch.Conn, n)
+func openN(tb testing.TB, r *dispatch.Route, n int, s *sink) []*dispatch.Socket {
+	cs := make([]*dispatch.Socket, n)
 	for i := range cs {
-		cs[i] = new(dispatch.Conn)
-		h.Open(cs[i], s, r, new(Fan), req, 0)
+		cs[i] = dispatch.OpenTest(tb, s, r, new(Fan), 0)
 	}
 	return cs
 }
@@ -70,7 +65,7 @@ func BenchmarkBroadcast(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			h, r := inlineHub(b)
 			var s sink
-			openN(h, r, n, &s)
+			openN(b, r, n, &s)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -86,15 +81,15 @@ func BenchmarkBroadcast(b *testing.B) {
 }
 
 func BenchmarkEventDispatch(b *testing.B) {
-	h, r := inlineHub(b, dispatch.Inline())
+	_, r := inlineHub(b, dispatch.Inline())
 	var s sink
-	c := openN(h, r, 1, &s)[0]
+	c := openN(b, r, 1, &s)[0]
 	in := []byte(`{"event":"add","_EID_":1,"args":[2,3]}`)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c.Receive(in, false)
+		dispatch.Receive(c, in, false)
 	}
 	b.StopTimer()
 	if s.frames != b.N {
@@ -106,12 +101,12 @@ func TestInlineHub(t *testing.T) {
 	t.Parallel()
 	h, r := inlineHub(t, dispatch.Inline())
 	var s sink
-	cs := openN(h, r, 3, &s)
+	cs := openN(t, r, 3, &s)
 	dispatch.Broadcast[*Fan](h, "tick", 1)
 	s.want(t, 3)
-	cs[0].Receive([]byte(`{"event":"add","_EID_":1,"args":[2,3]}`), false)
+	dispatch.Receive(cs[0], []byte(`{"event":"add","_EID_":1,"args":[2,3]}`), false)
 	s.want(t, 4)
-	cs[1].Closed(1000, "")
+	dispatch.End(cs[1], 1000, "")
 	h.Multicast("tick")
 	s.want(t, 6)
 	if h.Count() != 2 || h.Unicast(cs[1].ID(), "tick") || !h.Unicast(cs[2].ID(), "tick") {

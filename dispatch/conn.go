@@ -1,54 +1,52 @@
 package dispatch
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"runtime/debug"
-	"strconv"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/gobwas/ws"
 
 	"github.com/plezigo/plezi/codec/event"
+	"github.com/plezigo/plezi/internal/bridge"
+	"github.com/plezigo/plezi/internal/pool"
 )
 
-// Conn is dispatch's record of one websocket connection. The server drives
-// it with Open, Receive, Closed and Shutdown, all from the connection's event
-// loop; the rest of its state is reached through the controller's Socket.
+// conn is dispatch's record of one websocket connection, kept inside the
+// controller's Socket (so a connection costs no allocation of dispatch's
+// own). The server drives it through serverSide (Open, Receive, End), on
+// the connection's event loop; the controller reaches it through Socket.
 //
-// A Conn is small on purpose (an idle connection costs what it holds): the
-// server embeds it in its own connection record, the id is formatted when
-// asked for, the request is cut to its path parameters once OnOpen has run
-// (unless the route keeps it), and channels and identities live in an extra record made on
-// first use.
-type Conn struct {
-	t     Transport
-	route *Route
-	ctrl  Controller
-	req   atomic.Pointer[Request] // after OnOpen: path parameters only (see releaseRequest)
-	x     atomic.Pointer[connExtra]
-	loop  int32
-	slot  int32
-	gen   uint32
-
-	closed atomic.Bool
-
-	typeIdx int32 // index in the loop set's byType list; guarded by loopSet.mu
+// It is small on purpose (an idle connection costs what it holds): the id
+// is formatted when asked for, the request is cut to its path parameters
+// once OnOpen has run (unless the route keeps it), and channels and
+// identities live in an extra record made on first use. Whether the
+// connection is still open is the server's to say (t.Open): the one
+// lifecycle is the server's (server/lifecycle.go).
+type conn struct {
+	t       bridge.Transport // nil until Open
+	route   *Route
+	ctrl    Controller
+	req     atomic.Pointer[Request] // after OnOpen: path parameters only (see releaseRequest)
+	x       atomic.Pointer[connExtra]
+	loop    int32
+	slot    int32
+	gen     uint32
+	typeIdx int32 // loop-owned: index in its table's byType list
 }
 
 // connExtra is the state few connections need, made on first use.
 type connExtra struct {
-	chans []string  // channels and patterns; guarded by loopSet.mu
+	chans []string  // channels and patterns; loop-owned (table.go)
 	ids   []idState // identities; touched only in the connection's callbacks
 }
 
 // extra returns c's extra record, making it on first use. Concurrency-safe;
 // each field keeps its own rule.
-func (c *Conn) extra() *connExtra {
+func (c *conn) extra() *connExtra {
 	if x := c.x.Load(); x != nil {
 		return x
 	}
@@ -56,22 +54,26 @@ func (c *Conn) extra() *connExtra {
 	return c.x.Load()
 }
 
-// chans returns c's channels and patterns. Lock should be held.
-func (c *Conn) chans() []string {
+// chans returns c's channels and patterns. Loop only.
+func (c *conn) chans() []string {
 	if x := c.x.Load(); x != nil {
 		return x.chans
 	}
 	return nil
 }
 
+// opened reports whether Open has run (the connection exists): false in
+// PreConnect.
+func (c *conn) opened() bool { return c.t != nil }
+
 // hub is the connection's hub.
-func (c *Conn) hub() *Hub { return c.route.hub }
+func (c *conn) hub() *Hub { return c.route.hub }
 
 // typ is the controller type.
-func (c *Conn) typ() *ctype { return c.route.typ }
+func (c *conn) typ() *ctype { return c.route.typ }
 
 // shard is the connection's worker shard; nil for inline routes.
-func (c *Conn) shard() *shard {
+func (c *conn) shard() *shard {
 	if c.route.inline {
 		return nil
 	}
@@ -79,36 +81,18 @@ func (c *Conn) shard() *shard {
 	return h.shards[(uint(c.slot)*31+uint(c.loop)*7)%uint(len(h.shards))]
 }
 
-type idState struct {
-	name string
-	seen seenSet // note ids delivered to this connection
-	// The registration, kept to restore it (restore.go); life 0 until
-	// RegisterAs succeeded (a note may arrive first).
-	life time.Duration
-	max  int
-}
+// ID returns the connection id. Concurrency-safe once opened.
+func (c *conn) ID() string { return c.hub().makeID(int(c.loop), c.slot, c.gen) }
 
-// ID returns the connection id.
-func (c *Conn) ID() string { return c.hub().makeID(int(c.loop), c.slot, c.gen) }
-
-// Controller returns the connection's controller.
-func (c *Conn) Controller() Controller { return c.ctrl }
-
-// Route returns the route the connection came in on.
-func (c *Conn) Route() *Route { return c.route }
-
-// Open runs OnOpen. Loop only, once.
-func (c *Conn) Open() { c.run(job{kind: jobOpen}) }
-
-// Receive hands one complete message to the controller. data is valid until
-// Receive returns (it is copied for worker routes). Loop only.
-func (c *Conn) Receive(data []byte, binary bool) {
+// receive hands one complete message to the controller. data is valid
+// until receive returns (it is copied for worker routes). Loop only.
+func (c *conn) receive(data []byte, binary bool) {
 	sh := c.shard()
 	if sh == nil {
 		c.handleMessage(data, binary)
 		return
 	}
-	buf := getBuf(len(data))
+	buf := pool.Get(len(data))
 	*buf = append((*buf)[:0], data...)
 	sh.push(job{c: c, kind: jobMessage, buf: buf, binary: binary})
 }
@@ -117,7 +101,7 @@ func (c *Conn) Receive(data []byte, binary bool) {
 // parameters, unless the route keeps it or the client asked to resume
 // mailboxes (RegisterAs may come later and reads "_resume"). The
 // connection's context only.
-func (c *Conn) releaseRequest() {
+func (c *conn) releaseRequest() {
 	if c.route.keepReq {
 		return
 	}
@@ -126,44 +110,25 @@ func (c *Conn) releaseRequest() {
 	}
 }
 
-// Closed unregisters the connection and runs OnClose. Loop only, once.
-func (c *Conn) Closed(code int, reason string) {
-	if c.closed.Swap(true) {
-		return
-	}
-	c.hub().remove(c)
-	c.run(job{kind: jobClose, code: code, reason: reason})
-}
-
-// Shutdown runs OnShutdown. Concurrency-safe.
-func (c *Conn) Shutdown() { c.post(job{kind: jobShutdown}) }
-
-// post queues j into the connection's serialized context from any
-// goroutine: its worker shard, or its event loop for inline routes.
-func (c *Conn) post(j job) {
+// schedule runs j in c's serialized context: queued on its worker shard;
+// on an inline route run now as an inline callback when the caller is on
+// c's loop (onLoop), else queued on the loop as one. Concurrency-safe with
+// onLoop false; loop only with onLoop true.
+func (c *conn) schedule(j job, onLoop bool) {
 	j.c = c
-	sh := c.shard()
-	if sh == nil {
-		c.t.Run(j.exec)
+	if sh := c.shard(); sh != nil {
+		sh.push(j)
 		return
 	}
-	sh.push(j)
-}
-
-// run executes j now (inline routes, on the loop) or queues it on the
-// connection's worker shard.
-func (c *Conn) run(j job) {
-	j.c = c
-	sh := c.shard()
-	if sh == nil {
-		j.exec()
+	if onLoop {
+		c.t.Callback(j.exec)
 		return
 	}
-	sh.push(j)
+	c.t.QueueCallback(j.exec)
 }
 
 // safe runs fn, turning a panic into a logged close with 1011.
-func (c *Conn) safe(what string, fn func()) {
+func (c *conn) safe(what string, fn func()) {
 	defer c.recoverAs(what)
 	fn()
 }
@@ -171,7 +136,7 @@ func (c *Conn) safe(what string, fn func()) {
 // recoverAs, deferred, turns a panic in callback what into a close with
 // 1011. It is counted every time and logged with its stack the first time
 // for the controller type and callback, then at most a line a second.
-func (c *Conn) recoverAs(what string) {
+func (c *conn) recoverAs(what string) {
 	r := recover()
 	if r == nil {
 		return
@@ -191,7 +156,7 @@ func (c *Conn) recoverAs(what string) {
 	c.t.Close(ws.StatusInternalServerError, "internal error")
 }
 
-func (c *Conn) handleMessage(data []byte, binary bool) {
+func (c *conn) handleMessage(data []byte, binary bool) {
 	if c.route.auto && !binary {
 		c.safe("event", func() { c.handleEvent(data) })
 		return
@@ -206,7 +171,7 @@ func (c *Conn) handleMessage(data []byte, binary bool) {
 
 // handleEvent runs one client JSON event and answers its _EID_. Clients
 // reach only the route's client events; any other name is unknown.
-func (c *Conn) handleEvent(data []byte) {
+func (c *conn) handleEvent(data []byte) {
 	msg, err := event.Parse(data)
 	if err != nil {
 		c.hub().stats.BadEvents.Add(1)
@@ -226,7 +191,7 @@ func (c *Conn) handleEvent(data []byte) {
 }
 
 // callEvent calls m and answers; a panic is the method's (recoverAs).
-func (c *Conn) callEvent(m *event.Method, msg event.Message) {
+func (c *conn) callEvent(m *event.Method, msg event.Message) {
 	defer c.recoverAs(m.Name())
 	res, has, callErr, decErr := m.Call(reflect.ValueOf(c.ctrl), msg)
 	switch {
@@ -243,7 +208,7 @@ func (c *Conn) callEvent(m *event.Method, msg event.Message) {
 	}
 }
 
-func (c *Conn) unknown(msg event.Message) {
+func (c *conn) unknown(msg event.Message) {
 	if u, ok := c.ctrl.(UnknownHandler); ok {
 		args := msg.Args
 		if args == nil {
@@ -265,7 +230,7 @@ func (c *Conn) unknown(msg event.Message) {
 // and text; any other error, whose text may hold what clients must not
 // see, with 500 "internal error" and a ref that the log line (the real
 // error) carries too.
-func (c *Conn) replyError(eid []byte, name string, err error) {
+func (c *conn) replyError(eid []byte, name string, err error) {
 	var he *HTTPError
 	if errors.As(err, &he) {
 		if eid != nil {
@@ -281,7 +246,7 @@ func (c *Conn) replyError(eid []byte, name string, err error) {
 	}
 }
 
-func (c *Conn) sendAck(eid []byte, name string, res any, has bool) {
+func (c *conn) sendAck(eid []byte, name string, res any, has bool) {
 	b, err := event.AppendAck(nil, eid, res, has)
 	if err != nil {
 		c.replyError(eid, name, fmt.Errorf("dispatch: result does not encode: %w", err))
@@ -290,17 +255,17 @@ func (c *Conn) sendAck(eid []byte, name string, res any, has bool) {
 	c.sendText(b)
 }
 
-func (c *Conn) sendText(b []byte) { _ = c.send(ws.OpText, b) }
+func (c *conn) sendText(b []byte) { _ = c.send(ws.OpText, b) }
 
-func (c *Conn) send(op ws.OpCode, b []byte) error {
-	if c == nil || c.closed.Load() {
+func (c *conn) send(op ws.OpCode, b []byte) error {
+	if !c.opened() || !c.t.Open() {
 		return ErrClosed
 	}
 	c.t.Send(op, b)
 	return nil
 }
 
-func (c *Conn) emit(name string, args []any) error {
+func (c *conn) emit(name string, args []any) error {
 	b, err := event.AppendPush(nil, name, args...)
 	if err != nil {
 		return err
@@ -308,40 +273,15 @@ func (c *Conn) emit(name string, args []any) error {
 	return c.send(ws.OpText, b)
 }
 
-// deliver gives a fan-out delivery to this connection from any goroutine.
-func (c *Conn) deliver(d *delivery) {
-	switch c.mode(d) {
-	case modeForward:
-		if !c.closed.Load() {
-			c.t.SendPrepared(d.frame)
-		}
-	case modeMethod, modeUnknown:
-		sh := c.shard()
-		if sh == nil {
-			c.t.Run(func() { c.invoke(d) })
-			return
-		}
-		sh.push(job{c: c, kind: jobDeliver, d: d})
-	default:
-		c.hub().stats.Dropped.Add(1)
-	}
-}
-
-// deliverOnLoop gives a fan-out delivery to this connection. Loop only.
-func (c *Conn) deliverOnLoop(d *delivery) {
-	if c.closed.Load() || c == d.exclude {
-		return
-	}
+// deliver gives a fan-out or unicast delivery to this connection: the
+// frame written now, or the method called in the connection's context.
+// Loop only (fan-out and lookup tasks).
+func (c *conn) deliver(d *delivery) {
 	switch c.mode(d) {
 	case modeForward:
 		c.t.SendOnLoop(d.frame)
 	case modeMethod, modeUnknown:
-		sh := c.shard()
-		if sh == nil {
-			c.invoke(d)
-			return
-		}
-		sh.push(job{c: c, kind: jobDeliver, d: d})
+		c.schedule(job{kind: jobDeliver, d: d}, true)
 	default:
 		c.hub().stats.Dropped.Add(1)
 	}
@@ -350,7 +290,7 @@ func (c *Conn) deliverOnLoop(d *delivery) {
 // mode is how c takes d: as its type does, but a route that does not
 // speak the JSON protocol (see ForwardEvents) drops what would be written
 // as an event frame.
-func (c *Conn) mode(d *delivery) mode {
+func (c *conn) mode(d *delivery) mode {
 	m := d.mode(c.typ())
 	if m == modeForward && !c.route.forward {
 		return modeDrop
@@ -360,8 +300,8 @@ func (c *Conn) mode(d *delivery) mode {
 
 // invoke calls the controller's method (or Unknown) for a delivery.
 // It runs in the connection's serialized context.
-func (c *Conn) invoke(d *delivery) {
-	if c.closed.Load() {
+func (c *conn) invoke(d *delivery) {
+	if !c.t.Open() {
 		return
 	}
 	c.safe(d.name, func() {
@@ -382,150 +322,6 @@ func (c *Conn) invoke(d *delivery) {
 			u.Unknown(d.name, RawArgs(d.args))
 		}
 	})
-}
-
-func (c *Conn) registerAs(identity string, opts []RegisterOption) error {
-	if c == nil {
-		return ErrClosed
-	}
-	r := registration{lifetime: 7 * 24 * time.Hour, max: 1}
-	for _, o := range opts {
-		o(&r)
-	}
-	if r.lifetime < 10*time.Minute {
-		r.lifetime = 10 * time.Minute
-	}
-	if r.max < 1 {
-		r.max = 1
-	}
-	after := max(r.after, c.resumeFrom(identity), c.lastSeen(identity))
-	id := c.ID()
-	evict, backlog, err := c.hub().ids.Register(identity, id, r.lifetime, r.max, after)
-	if err != nil {
-		c.hub().countRefusal(err)
-		return err
-	}
-	// Every evicted connection is closed, this one included: the store
-	// orders registrations itself, and a connection registering again
-	// keeps its place, so it may be the oldest.
-	self := false
-	for _, e := range evict {
-		self = self || e == id
-		c.hub().closeID(e, 4009, "replaced")
-	}
-	if self {
-		return ErrReplaced
-	}
-	st := c.identity(identity)
-	st.seen.resume(after)
-	st.life, st.max = r.lifetime, r.max
-	for _, n := range backlog {
-		c.note(identity, n)
-	}
-	return nil
-}
-
-// resumeFrom reads the client's last seen notification id for identity from
-// the "_resume" query parameter (a JSON object of identity → id).
-func (c *Conn) resumeFrom(identity string) uint64 {
-	raw := c.req.Load().Query(resumeParam)
-	if raw == "" {
-		return 0
-	}
-	var m map[string]uint64
-	if json.Unmarshal([]byte(raw), &m) != nil {
-		return 0
-	}
-	return m[identity]
-}
-
-// lastSeen is the note id of identity up to which this connection
-// delivered every one (notes above it may still be late).
-func (c *Conn) lastSeen(name string) uint64 {
-	if x := c.x.Load(); x != nil {
-		for _, st := range x.ids {
-			if st.name == name {
-				return st.seen.floor
-			}
-		}
-	}
-	return 0
-}
-
-func (c *Conn) identity(name string) *idState {
-	x := c.extra()
-	for i := range x.ids {
-		if x.ids[i].name == name {
-			return &x.ids[i]
-		}
-	}
-	x.ids = append(x.ids, idState{name: name})
-	return &x.ids[len(x.ids)-1]
-}
-
-// note delivers one mailbox entry at most once per connection, in the
-// connection's serialized context. A note is dropped only when this
-// connection delivered its id before (or the client reported it in
-// _resume); one arriving after a higher id still goes out.
-func (c *Conn) note(identity string, n Note) {
-	if c.closed.Load() {
-		return
-	}
-	h := c.hub()
-	fresh, skipped := c.identity(identity).seen.add(n.ID, h.cfg.NoteWindow/64)
-	if skipped > 0 {
-		h.stats.NotesSkipped.Add(int64(skipped))
-	}
-	if !fresh {
-		return
-	}
-	if w, ok := c.ctrl.(NoteWriter); ok {
-		c.safe("OnNote", func() { w.OnNote(identity, n) })
-		return
-	}
-	msg, err := event.Parse(n.Data)
-	if err != nil {
-		return
-	}
-	if m := c.typ().events.Lookup(msg.Name); m != nil {
-		c.safe(string(msg.Name), func() {
-			if _, _, _, decErr := m.Call(reflect.ValueOf(c.ctrl), msg); decErr != nil {
-				c.hub().stats.BadArgs.Add(1)
-			}
-		})
-		return
-	}
-	if !c.route.forward {
-		h.stats.Dropped.Add(1)
-		return
-	}
-	if n.Gap > 0 {
-		n.Data = withGap(n.Data, n.Gap)
-	}
-	c.sendText(n.Data)
-}
-
-// withGap returns a copy of the notification data with "_gap_":gap added
-// as its last field (data is shared with the mailbox, never written).
-func withGap(data []byte, gap uint64) []byte {
-	if len(data) < 2 || data[len(data)-1] != '}' {
-		return data
-	}
-	out := make([]byte, 0, len(data)+32)
-	out = append(out, data[:len(data)-1]...)
-	out = append(out, `,"_gap_":`...)
-	out = strconv.AppendUint(out, gap, 10)
-	return append(out, '}')
-}
-
-// noteAsync queues a mailbox delivery into the connection's context.
-func (c *Conn) noteAsync(identity string, n Note) {
-	sh := c.shard()
-	if sh == nil {
-		c.t.Run(func() { c.note(identity, n) })
-		return
-	}
-	sh.push(job{c: c, kind: jobFunc, fn: func() { c.note(identity, n) }})
 }
 
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -65,31 +65,54 @@ func (h *Hub) makeID(loop int, slot int32, gen uint32) string {
 	return string(formatID(make([]byte, 0, len(h.node)+17), h.node, loop, slot, gen))
 }
 
-// lookup finds a local connection by id. local is true when no other node
-// can hold id: it names this node, or it is malformed (c is nil then, as
-// for a connection that is gone). Concurrency-safe; does not allocate.
-func (h *Hub) lookup(id string) (c *Conn, local bool) {
+// where is what an id says about the connection it names.
+type where uint8
+
+const (
+	gone      where = iota // malformed, or this node's and no open connection holds it
+	here                   // this node's, open when last seen (its loop checks again)
+	elsewhere              // another node's
+)
+
+// locate parses id and says where its connection is, from the tables'
+// published generations (no lock, no task). Concurrency-safe; does not
+// allocate.
+func (h *Hub) locate(id string) (connID, where) {
 	p, err := parseID(id)
-	if err != nil {
-		return nil, true
+	switch {
+	case err != nil:
+		return p, gone
+	case p.node != h.node:
+		return p, elsewhere
+	case p.loop >= len(h.tables) || !h.tables[p.loop].live(p.slot, p.gen):
+		return p, gone
 	}
-	if p.node != h.node {
-		return nil, false
+	return p, here
+}
+
+// onConn runs fn, on its loop, with the local connection p names (as
+// locate found it here); when it has closed by the time the task runs,
+// gone runs there instead, if not nil. Concurrency-safe.
+func (h *Hub) onConn(p connID, fn func(c *conn), gone func()) {
+	t := h.tables[p.loop]
+	h.loops.Submit(p.loop, func() {
+		if c := t.get(p.slot, p.gen); c != nil {
+			fn(c)
+		} else if gone != nil {
+			gone()
+		}
+	})
+}
+
+// atLocal runs fn, on its loop, with the open local connection id names;
+// it reports false when id names another node (nothing runs; a malformed
+// or gone local id runs nothing either). Concurrency-safe.
+func (h *Hub) atLocal(id string, fn func(c *conn)) (local bool) {
+	p, w := h.locate(id)
+	if w == here {
+		h.onConn(p, fn, nil)
 	}
-	if p.loop >= len(h.sets) {
-		return nil, true
-	}
-	ls := h.sets[p.loop]
-	ls.mu.RLock()
-	defer ls.mu.RUnlock()
-	if int(p.slot) >= len(ls.slots) || ls.gens[p.slot]&genMask != p.gen {
-		return nil, true
-	}
-	c = ls.slots[p.slot]
-	if c != nil && c.closed.Load() {
-		c = nil
-	}
-	return c, true
+	return w != elsewhere
 }
 
 // validID reports whether id parses as a connection id.

@@ -10,20 +10,38 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/plezigo/plezi/codec"
+	"github.com/plezigo/plezi/internal/bridge"
 )
 
 // countT is a Transport that counts what a connection would write, like a
-// socket into io.Discard; Run runs fn at once (the test hub's loops are the
-// caller's goroutine).
+// socket into io.Discard; callbacks run at once (the test hub's loops are
+// the caller's goroutine).
 type countT struct{ frames, closes int }
 
 func (t *countT) Send(ws.OpCode, []byte)       { t.frames++ }
 func (t *countT) SendPrepared(*codec.Prepared) { t.frames++ }
 func (t *countT) SendOnLoop(*codec.Prepared)   { t.frames++ }
 func (t *countT) Close(ws.StatusCode, string)  { t.closes++ }
-func (t *countT) Run(fn func())                { fn() }
+func (t *countT) Open() bool                   { return true }
+func (t *countT) Callback(fn func())           { fn() }
+func (t *countT) QueueCallback(fn func())      { fn() }
 func (t *countT) Backlogged() bool             { return false }
 func (t *countT) Hold()                        {}
+
+// inlineLoops runs every loop task at once: the test's goroutine is every
+// loop of the hub.
+var inlineLoops = bridge.LoopsFunc(func(_ int, fn func()) { fn() })
+
+// openTest opens a connection of r with ctrl on loop over t, as the server
+// does on an upgrade.
+func openTest(tb testing.TB, t bridge.Transport, r *Route, ctrl Controller, loop int) *conn {
+	tb.Helper()
+	s, err := serverSide{}.Open(ctrl, t, r, nil, loop)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &s.c
+}
 
 // targetCtl is a controller with an event method and an Unknown handler, so
 // remote events reach both.
@@ -35,20 +53,17 @@ func (*targetCtl) OnUnicastFailed(_, _ string) {}
 
 // testHub is a hub of node "n-1" on two loops that runs loop tasks at once,
 // with three inline connections on each loop.
-func testHub(tb testing.TB) (*Hub, []*Conn) {
+func testHub(tb testing.TB) (*Hub, []*conn) {
 	tb.Helper()
-	h := NewHub(HubConfig{Node: "n-1", Loops: 2, Workers: 1,
-		Runner: LoopsFunc(func(_ int, fn func()) { fn() }),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := newHub(hubConfig{HubConfig: bridge.HubConfig{Node: "n-1", Loops: 2, Workers: 1,
+		Runner: inlineLoops, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	r, err := h.Route("/t", func() Controller { return new(targetCtl) }, Inline())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var cs []*Conn
+	var cs []*conn
 	for i := range 6 {
-		c := new(Conn)
-		h.Open(c, new(countT), r, new(targetCtl), nil, i%2)
-		cs = append(cs, c)
+		cs = append(cs, openTest(tb, new(countT), r, new(targetCtl), i%2))
 	}
 	return h, cs
 }
@@ -84,22 +99,28 @@ func TestParseID(t *testing.T) {
 	}
 }
 
-// TestLookupCraftedIDs: lookup answers every crafted id of this node as a
-// gone local connection, and finds live ones by their own id.
+// TestLookupCraftedIDs: locate answers every crafted id of this node as a
+// gone local connection, and finds live ones by their own id, on their
+// loop.
 func TestLookupCraftedIDs(t *testing.T) {
 	t.Parallel()
 	h, cs := testHub(t)
 	for _, id := range []string{"n-1-80000000000000", "n-1-ffffffffffffff", "n-1-ff00000000000000", "n-1-6000000", "n-1-zz", "n-1-"} {
-		if c, local := h.lookup(id); c != nil || !local {
-			t.Errorf("lookup(%q) = %v, %v", id, c, local)
+		if _, w := h.locate(id); w != gone {
+			t.Errorf("locate(%q) = %v", id, w)
 		}
 	}
-	if c, local := h.lookup("n-2-1"); c != nil || local {
-		t.Errorf("another node's id: %v, %v", c, local)
+	if _, w := h.locate("n-2-1"); w != elsewhere {
+		t.Errorf("another node's id: %v", w)
 	}
 	for _, c := range cs {
-		if got, local := h.lookup(c.ID()); got != c || !local || nodeOf(c.ID()) != "n-1" {
-			t.Errorf("lookup(%q) = %v, %v", c.ID(), got, local)
+		p, w := h.locate(c.ID())
+		var got *conn
+		if w == here {
+			h.onConn(p, func(found *conn) { got = found }, nil)
+		}
+		if got != c || nodeOf(c.ID()) != "n-1" {
+			t.Errorf("locate(%q) = %v, found %p, want %p", c.ID(), w, got, c)
 		}
 	}
 }
@@ -116,7 +137,7 @@ func FuzzParseID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, loop int, slot int32, gen uint32) {
 		for i := 0; i <= len(s); i++ {
 			for _, part := range []string{s, s[:i], s[i:]} {
-				h.lookup(part)
+				h.locate(part)
 				p, err := parseID(part)
 				if err != nil {
 					continue
@@ -181,9 +202,9 @@ func FuzzHandleEnvelope(f *testing.F) {
 func TestEnvelopePanicRecovered(t *testing.T) {
 	t.Parallel()
 	var logs strings.Builder
-	h := NewHub(HubConfig{Node: "n", Loops: 1, Workers: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := newHub(hubConfig{HubConfig: bridge.HubConfig{Node: "n", Loops: 1, Workers: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
 	boom := true
-	h.loops = LoopsFunc(func(_ int, fn func()) {
+	h.loops = bridge.LoopsFunc(func(_ int, fn func()) {
 		if boom {
 			boom = false
 			panic("runner failed")
@@ -194,7 +215,7 @@ func TestEnvelopePanicRecovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Open(new(Conn), new(countT), r, new(targetCtl), nil, 0)
+	openTest(t, new(countT), r, new(targetCtl), 0)
 	mc := appendEnvelope(nil, &envelope{kind: envMulticast, origin: "other", name: "news", data: []byte(`[1]`)})
 	h.onEnvelope(batchOf(mc, mc))
 	if p, b := h.stats.Panics.Load(), h.stats.BadEnvelopes.Load(); p != 1 || b != 1 {

@@ -13,7 +13,7 @@
 //	func (c *Chat) OnOpen()               { c.nick = c.Request().Query("nick") }
 //	func (c *Chat) Say(text string) bool  { c.Broadcast("said", c.nick, text); return true }
 //
-//	hub.Route("/chat", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say"))
+//	srv.Route("/chat", func() dispatch.Controller { return new(Chat) }, dispatch.ClientEvents("say"))
 //
 // Lifecycle callbacks are optional interfaces (PreConnecter, Opener,
 // MessageHandler, Closer, ShutdownHandler, UnicastFailer, UnknownHandler).
@@ -73,10 +73,15 @@
 // hub register every open connection's identities again when it is back,
 // and deliver the notes they missed.
 //
-// Package dispatch does no I/O itself: the server implements Transport for
-// each connection and runs fan-out tasks on its loops; a Broker (package
-// cluster, built from a URL by cluster.FromURL) carries envelopes to other
-// nodes and an Identities store keeps identity registrations and
-// mailboxes. A hub with neither is one node on its own: deliveries stay
-// local and identities live in its own MemoryIdentities.
+// Package dispatch does no I/O itself: package server drives it (through
+// internal/bridge, not this API) and owns every connection on its event
+// loop; what dispatch keeps per loop (ids, types, channels) is touched only
+// there, so fan-out, Subscribe and lookups by id are tasks on the loops. A
+// Broker (package cluster, built from a URL by cluster.FromURL) carries
+// envelopes to other nodes and an Identities store keeps identity
+// registrations and mailboxes. A hub with neither is one node on its own:
+// deliveries stay local and identities live in its own MemoryIdentities.
+//
+// Every exported function and method says which goroutines may call it;
+// nearly all are concurrency-safe.
 package dispatch

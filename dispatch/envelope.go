@@ -345,13 +345,11 @@ func (h *Hub) handleOne(b []byte, pub target) {
 		pub.channel = e.target
 		h.publishLocal(pub, op, data)
 	case envNote:
-		if c, _ := h.lookup(e.target); c != nil {
-			c.noteAsync(e.sender, Note{ID: e.num, Data: data})
-		}
+		identity, n := e.sender, Note{ID: e.num, Data: data}
+		h.atLocal(e.target, func(c *conn) { c.noteOnLoop(identity, n) })
 	case envClose:
-		if c, _ := h.lookup(e.target); c != nil {
-			c.t.Close(ws.StatusCode(e.num), string(data))
-		}
+		code, reason := ws.StatusCode(e.num), string(data)
+		h.atLocal(e.target, func(c *conn) { c.t.Close(code, reason) })
 	case envUnicastFailed:
 		h.unicastFailed(e.target, e.sender, e.name)
 	}
@@ -370,14 +368,18 @@ func (h *Hub) remoteEvent(e *envelope, args []byte) {
 			h.fanout(target{kind: toType, typ: t}, d)
 		}
 	case envUnicast:
-		c, _ := h.lookup(e.target)
-		if c != nil {
-			c.deliver(d)
+		back := envelope{kind: envUnicastFailed, target: e.sender, sender: e.target, name: e.name}
+		failed := func() {
+			if back.target != "" {
+				h.sendRemote("node:"+e.origin, back)
+			}
+		}
+		p, w := h.locate(e.target)
+		if w != here {
+			failed()
 			return
 		}
-		if e.sender != "" {
-			h.sendRemote("node:"+e.origin, envelope{kind: envUnicastFailed, target: e.sender, sender: e.target, name: e.name})
-		}
+		h.onConn(p, func(c *conn) { c.deliver(d) }, failed)
 	}
 }
 

@@ -42,7 +42,7 @@ type RouteError struct {
 	Err                     error
 }
 
-// Error says the route, the method and why, on one line.
+// Error says the route, the method and why, on one line. Concurrency-safe.
 func (e *RouteError) Error() string {
 	s := "dispatch: route " + strconv.Quote(e.Pattern) + ": "
 	if e.Method != "" {
@@ -51,7 +51,7 @@ func (e *RouteError) Error() string {
 	return s + e.Reason
 }
 
-// Unwrap returns the sentinel.
+// Unwrap returns the sentinel. Concurrency-safe.
 func (e *RouteError) Unwrap() error { return e.Err }
 
 // HTTPError refuses a websocket upgrade from PreConnect with an HTTP status.
@@ -60,12 +60,14 @@ type HTTPError struct {
 	Msg    string
 }
 
+// Error returns the message. Concurrency-safe.
 func (e *HTTPError) Error() string { return e.Msg }
 
 // Refuse returns an error that makes PreConnect answer the upgrade request with
-// the given HTTP status and message instead of upgrading.
+// the given HTTP status and message instead of upgrading. Concurrency-safe.
 func Refuse(status int, msg string) error { return &HTTPError{Status: status, Msg: msg} }
 
 // StatusError is an error with an HTTP-like status for event replies: an
 // event method returning it answers {"event":"_err_","status":status,...}.
+// Concurrency-safe.
 func StatusError(status int, msg string) error { return &HTTPError{Status: status, Msg: msg} }

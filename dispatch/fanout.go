@@ -1,8 +1,6 @@
 package dispatch
 
 import (
-	"errors"
-	"fmt"
 	"reflect"
 	"sync/atomic"
 	"time"
@@ -30,8 +28,8 @@ type delivery struct {
 	args    []byte          // JSON array of the arguments (nil until needed)
 	frame   *codec.Prepared // the frame written to clients (forward / publish)
 	modes   []mode          // per controller type index
-	exclude *Conn
-	origin  *Conn // the connection whose message caused it, or nil: held when a recipient is backlogged
+	exclude *conn
+	origin  *conn // the connection whose message caused it, or nil: held when a recipient is backlogged
 	publish bool
 
 	// Fan-out accounting (fanStart, fanDone): the start time in unix nanos,
@@ -43,7 +41,7 @@ type delivery struct {
 }
 
 // newDelivery prepares an event for the controller types in the hub.
-func (h *Hub) newDelivery(name string, local []any, args []byte, from *Conn) (*delivery, error) {
+func (h *Hub) newDelivery(name string, local []any, args []byte, from *conn) (*delivery, error) {
 	d := &delivery{name: name, local: local, args: args, exclude: from, origin: from}
 	types := h.typeList()
 	d.modes = make([]mode, len(types))
@@ -91,35 +89,37 @@ func (d *delivery) encodeArgs() error {
 	return err
 }
 
-// fanout hands each event loop with members one task that delivers d to all
-// of them.
+// fanout hands each event loop that may hold a recipient (its table's
+// summary says so) one task that delivers d to all of them; the other
+// loops are not woken. Concurrency-safe.
 func (h *Hub) fanout(tg target, d *delivery) {
 	d.fanStart()
-	for i, ls := range h.sets {
-		if ls.count.Load() == 0 {
-			continue
+	if tg.kind == toChannel {
+		tg.bucket = bucket(h.seed, tg.channel)
+	}
+	for i, t := range h.tables {
+		if t.has(&tg) {
+			tg := tg // a copy in the task, so that tg itself stays on the stack
+			d.left.Add(1)
+			h.loops.Submit(i, func() { h.fanLoop(t, tg, d) })
 		}
-		d.left.Add(1)
-		h.loops.Run(i, func() { h.fanLoop(ls, tg, d) })
 	}
 	h.fanDone(d, 0)
 }
 
-// fanLoop runs on the loop that owns ls.
-func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
-	ls.mu.RLock()
-	ls.scratch = ls.collect(ls.scratch[:0], tg)
-	ls.mu.RUnlock()
+// fanLoop delivers d to the recipients t holds. Loop only (t's loop).
+func (h *Hub) fanLoop(t *table, tg target, d *delivery) {
+	t.scratch = t.collect(t.scratch[:0], tg)
 	n := int64(0)
 	slow := false // a recipient is backlogged: hold the sender
-	for _, c := range ls.scratch {
-		if c.closed.Load() || c == d.exclude && !d.publish {
+	for _, c := range t.scratch {
+		if c == d.exclude && !d.publish {
 			continue
 		}
 		if d.publish {
 			c.t.SendOnLoop(d.frame)
 		} else {
-			c.deliverOnLoop(d)
+			c.deliver(d)
 		}
 		n++
 		if d.origin != nil && !slow {
@@ -127,7 +127,7 @@ func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
 		}
 	}
 	h.stats.Delivered.Add(n)
-	clear(ls.scratch)
+	clear(t.scratch)
 	if slow {
 		d.origin.t.Hold()
 	}
@@ -136,9 +136,10 @@ func (h *Hub) fanLoop(ls *loopSet, tg target, d *delivery) {
 }
 
 // Multicast delivers event to every connection of the app, on every node.
+// Concurrency-safe.
 func (h *Hub) Multicast(event string, args ...any) { h.multicast(nil, event, args) }
 
-func (h *Hub) multicast(from *Conn, name string, args []any) {
+func (h *Hub) multicast(from *conn, name string, args []any) {
 	d, err := h.newDelivery(name, args, nil, from)
 	if err != nil {
 		h.log.Warn("dispatch: multicast arguments do not encode", "event", name, "err", err)
@@ -149,16 +150,16 @@ func (h *Hub) multicast(from *Conn, name string, args []any) {
 }
 
 // Broadcast delivers event to every connection of controller type T
-// (a pointer type such as *Chat), on every node.
+// (a pointer type such as *Chat), on every node. Concurrency-safe.
 func Broadcast[T Controller](h *Hub, event string, args ...any) {
 	h.broadcast(nil, reflect.TypeFor[T]().Elem().Name(), event, args)
 }
 
 // BroadcastTo delivers event to every connection of the controller type
-// named ctl (its struct type name).
+// named ctl (its struct type name). Concurrency-safe.
 func (h *Hub) BroadcastTo(ctl, event string, args ...any) { h.broadcast(nil, ctl, event, args) }
 
-func (h *Hub) broadcast(from *Conn, ctl, name string, args []any) {
+func (h *Hub) broadcast(from *conn, ctl, name string, args []any) {
 	d, err := h.newDelivery(name, args, nil, from)
 	if err != nil {
 		h.log.Warn("dispatch: broadcast arguments do not encode", "event", name, "err", err)
@@ -177,13 +178,15 @@ func (h *Hub) typeByName(name string) *ctype {
 }
 
 // Unicast delivers event to the connection id on whichever node holds it.
-// It returns false when the target is known to be gone.
+// It returns false when the target is known to be gone: a malformed id, or
+// one of this node that no open connection holds. Concurrency-safe.
 func (h *Hub) Unicast(id, event string, args ...any) bool { return h.unicast(nil, id, event, args) }
 
 // unicast delivers to id: a malformed id, like a gone one, fails at once.
-func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
-	c, local := h.lookup(id)
-	if c == nil && (local || h.broker == nil) {
+// A local target gets it from a task on its loop.
+func (h *Hub) unicast(from *conn, id, name string, args []any) bool {
+	p, w := h.locate(id)
+	if w == gone || w == elsewhere && h.broker == nil {
 		if from != nil {
 			h.unicastFailed(from.ID(), id, name) // counts
 		} else {
@@ -196,8 +199,8 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 		h.log.Warn("dispatch: unicast arguments do not encode", "event", name, "err", err)
 		return false
 	}
-	if local {
-		c.deliver(d)
+	if w == here {
+		h.onConn(p, func(c *conn) { c.deliver(d) }, nil)
 		return true
 	}
 	sender := ""
@@ -215,245 +218,13 @@ func (h *Hub) unicast(from *Conn, id, name string, args []any) bool {
 // unicastFailed tells the sender (a local connection id) that id was gone.
 func (h *Hub) unicastFailed(sender, id, name string) {
 	h.stats.UnicastFailed.Add(1)
-	c, _ := h.lookup(sender)
-	if c == nil {
+	p, w := h.locate(sender)
+	if w != here {
 		return
 	}
-	if f, ok := c.ctrl.(UnicastFailer); ok {
-		c.post(job{kind: jobFunc, fn: func() { c.safe("OnUnicastFailed", func() { f.OnUnicastFailed(id, name) }) }})
-	}
-}
-
-// Publish writes text as-is to every subscriber of channel, on every node.
-func (h *Hub) Publish(channel, text string) {
-	h.publish(nil, channel, ws.OpText, stringBytes(text))
-}
-
-// PublishBinary writes b as-is (binary frame) to every subscriber of channel.
-func (h *Hub) PublishBinary(channel string, b []byte) { h.publish(nil, channel, ws.OpBinary, b) }
-
-// PublishEvent publishes the JSON event {"event":name,"args":[...]}.
-func (h *Hub) PublishEvent(channel, name string, args ...any) error {
-	return h.publishEvent(nil, channel, name, args)
-}
-
-func (h *Hub) publishEvent(from *Conn, channel, name string, args []any) error {
-	a, err := event.AppendArgs(nil, args...)
-	if err != nil {
-		return err
-	}
-	h.publish(from, channel, ws.OpText, event.AppendPushArgs(nil, name, a))
-	return nil
-}
-
-// publish writes payload to channel's subscribers; from is the connection
-// whose message caused it, or nil.
-func (h *Hub) publish(from *Conn, channel string, op ws.OpCode, payload []byte) {
-	d := &delivery{frame: codec.NewPrepared(op, payload), publish: true, origin: from}
-	h.fanout(target{kind: toChannel, channel: channel}, d)
-	kind := envPublishText
-	if op == ws.OpBinary {
-		kind = envPublishBinary
-	}
-	h.sendRemote("pub:"+channel, envelope{kind: kind, target: channel, data: payload})
-}
-
-// publishLocal writes payload to the local subscribers tg selects.
-func (h *Hub) publishLocal(tg target, op ws.OpCode, payload []byte) {
-	d := &delivery{frame: codec.NewPrepared(op, payload), publish: true}
-	h.fanout(tg, d)
-}
-
-func (h *Hub) subscribe(c *Conn, ch string, pattern bool) {
-	if pattern {
-		ch = "\x00" + ch
-	}
-	ls := h.sets[c.loop]
-	ls.mu.Lock()
-	joined := !c.closed.Load() && ls.join(c, ch)
-	if joined {
-		x := c.extra()
-		x.chans = append(x.chans, ch)
-	}
-	ls.mu.Unlock()
-	if joined {
-		h.refChannel(ch)
-	}
-}
-
-func (h *Hub) unsubscribe(c *Conn, ch string) {
-	ls := h.sets[c.loop]
-	ls.mu.Lock()
-	left := ls.leave(c, ch)
-	if !left && ls.leave(c, "\x00"+ch) {
-		ch, left = "\x00"+ch, true
-	}
-	if left {
-		x := c.extra()
-		for i, name := range x.chans {
-			if name == ch {
-				x.chans = append(x.chans[:i], x.chans[i+1:]...)
-				break
-			}
+	h.onConn(p, func(c *conn) {
+		if f, ok := c.ctrl.(UnicastFailer); ok {
+			c.schedule(job{kind: jobFunc, fn: func() { c.safe("OnUnicastFailed", func() { f.OnUnicastFailed(id, name) }) }}, true) // on the loop: now, in the order of the loop's tasks
 		}
-	}
-	ls.mu.Unlock()
-	if left {
-		h.unrefChannel(ch)
-	}
-}
-
-// refChannel counts a local subscriber and subscribes the node to the
-// channel's cluster topic on the first one.
-func (h *Hub) refChannel(ch string) {
-	h.chanMu.Lock()
-	defer h.chanMu.Unlock()
-	r := h.chanRefs[ch]
-	if r == nil {
-		r = &chanRef{}
-		h.chanRefs[ch] = r
-	}
-	r.n++
-	if r.n > 1 || h.broker == nil || !h.started.Load() {
-		return
-	}
-	var err error
-	if isPattern(ch) {
-		ps, ok := h.broker.(PatternSubscriber)
-		if !ok {
-			return
-		}
-		r.cancel, err = ps.PSubscribe("pub:"+ch[1:], func(_ string, data []byte) { h.onPublish(data, ch) })
-	} else {
-		r.cancel, err = h.broker.Subscribe("pub:"+ch, func(data []byte) { h.onPublish(data, ch) })
-	}
-	if err != nil {
-		h.log.Warn("dispatch: channel subscribe failed", "channel", ch, "err", err)
-	}
-}
-
-func (h *Hub) unrefChannel(ch string) {
-	h.chanMu.Lock()
-	defer h.chanMu.Unlock()
-	r := h.chanRefs[ch]
-	if r == nil {
-		return
-	}
-	if r.n--; r.n > 0 {
-		return
-	}
-	delete(h.chanRefs, ch)
-	if r.cancel != nil {
-		r.cancel()
-	}
-}
-
-// Notify delivers event to identity: stored in its mailbox and sent to each
-// of its live connections. It returns false when the identity is not
-// registered or has expired, when the note is refused, or when the store
-// is unavailable (see NotifyErr). Concurrency-safe; it waits for the
-// identity store (a round trip to Redis, bounded by its Timeout).
-func (h *Hub) Notify(identity, name string, args ...any) bool {
-	_, err := h.NotifyErr(identity, name, args...)
-	switch {
-	case err == nil:
-		return true
-	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoteTooLarge), errors.Is(err, ErrMailFull),
-		errors.Is(err, ErrUnavailable): // counted; the broker logs its outage once
-	default:
-		h.log.Warn("dispatch: notify failed", "identity", identity, "event", name, "err", err)
-	}
-	return false
-}
-
-// NotifyResult is what one NotifyErr did.
-type NotifyResult struct {
-	ID      uint64 // the stored note's id
-	Dropped int    // older notes the mailbox dropped to make room for it
-}
-
-// NotifyErr is Notify with the outcome. The note is stored and sent when
-// err is nil, even when older notes were dropped for it (res.Dropped,
-// counted in Stats.NotesDropped; the client learns of them from "_gap_").
-// Errors: ErrNotRegistered; ErrNoteTooLarge and ErrMailFull (nothing
-// stored or sent, counted); an argument that does not encode; ErrUnavailable
-// (counted in Stats.Unavailable) or another failure of the store.
-// Concurrency-safe, like Notify.
-func (h *Hub) NotifyErr(identity, name string, args ...any) (res NotifyResult, err error) {
-	a, err := event.AppendArgs(nil, args...)
-	if err != nil {
-		return res, fmt.Errorf("dispatch: notify %q: %w", name, err)
-	}
-	r, err := h.ids.Notify(identity, func(id uint64) []byte {
-		return event.AppendNotification(nil, name, identity, id, a)
-	})
-	if err != nil {
-		h.countRefusal(err)
-		return res, err
-	}
-	h.stats.NotesDropped.Add(int64(r.Dropped))
-	for _, id := range r.Conns {
-		h.deliverNote(id, identity, r.Note)
-	}
-	return NotifyResult{ID: r.Note.ID, Dropped: r.Dropped}, nil
-}
-
-// countRefusal counts an identity store's refusal by its bound.
-func (h *Hub) countRefusal(err error) {
-	switch {
-	case errors.Is(err, ErrNoteTooLarge):
-		h.stats.NotesTooLarge.Add(1)
-	case errors.Is(err, ErrMailFull):
-		h.stats.MailFull.Add(1)
-	case errors.Is(err, ErrTooManyIdentities):
-		h.stats.IdentitiesFull.Add(1)
-	case errors.Is(err, ErrUnavailable):
-		h.stats.Unavailable.Add(1)
-	}
-}
-
-func (h *Hub) deliverNote(id, identity string, n Note) {
-	c, local := h.lookup(id)
-	if c != nil {
-		c.noteAsync(identity, n)
-		return
-	}
-	if !local && h.broker != nil {
-		h.sendRemote("node:"+nodeOf(id), envelope{kind: envNote, target: id, sender: identity, num: n.ID, data: n.Data})
-	}
-}
-
-// Registered reports whether identity is registered and alive.
-func (h *Hub) Registered(identity string) bool {
-	ok, err := h.ids.Registered(identity)
-	return ok && err == nil
-}
-
-// closeID closes a connection by id on whichever node holds it.
-func (h *Hub) closeID(id string, code int, reason string) {
-	c, local := h.lookup(id)
-	if c != nil {
-		c.t.Close(ws.StatusCode(code), reason)
-		return
-	}
-	if !local && h.broker != nil {
-		h.sendRemote("node:"+nodeOf(id), envelope{kind: envClose, target: id, num: uint64(code), data: []byte(reason)})
-	}
-}
-
-// forgetIdentities unregisters a closed connection from its identities, on
-// a worker: the store may be remote, and inline routes run this on a loop.
-func (h *Hub) forgetIdentities(c *Conn) {
-	x := c.x.Load()
-	if x == nil || len(x.ids) == 0 {
-		return
-	}
-	ids, id := x.ids, c.ID()
-	h.Go(uint64(c.slot), func() {
-		for _, st := range ids {
-			if err := h.ids.Unregister(st.name, id); err != nil && !errors.Is(err, ErrUnavailable) {
-				h.log.Warn("dispatch: unregister failed", "identity", st.name, "err", err)
-			}
-		}
-	})
+	}, nil)
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/plezigo/plezi/internal/bridge"
 )
 
 // plainCtl has no event methods and no Unknown: every event sent to it is
@@ -28,7 +30,7 @@ func FuzzFanoutJSON(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
-	h := NewHub(HubConfig{Node: "n-1", Loops: 1, Workers: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := newHub(hubConfig{HubConfig: bridge.HubConfig{Node: "n-1", Loops: 1, Workers: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	if _, err := h.Route("/plain", func() Controller { return new(plainCtl) }); err != nil {
 		f.Fatal(err)
 	}

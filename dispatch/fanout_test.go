@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+
+	"github.com/plezigo/plezi/internal/bridge"
 )
 
 // unknownCtl records what its Unknown handler got.
@@ -20,15 +22,16 @@ func (u *unknownCtl) Unknown(name string, args RawArgs) { u.got = append(u.got, 
 // cluster or for clients).
 func TestUnknownGetsLocalArgs(t *testing.T) {
 	t.Parallel()
-	h := NewHub(HubConfig{Node: "n-1", Loops: 1, Workers: 1,
-		Runner: LoopsFunc(func(_ int, fn func()) { fn() }),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := newHub(hubConfig{HubConfig: bridge.HubConfig{Node: "n-1", Loops: 1, Workers: 1,
+		Runner: inlineLoops, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	r, err := h.Route("/u", func() Controller { return new(unknownCtl) }, Inline())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctl := new(unknownCtl)
-	h.Open(new(Conn), new(countT), r, ctl, nil, 0)
+	if _, err := (serverSide{}).Open(ctl, new(countT), r, nil, 0); err != nil {
+		t.Fatal(err)
+	}
 	h.Multicast("x", 1, "a")
 	if len(ctl.got) != 1 || ctl.got[0] != `x [1,"a"]` {
 		t.Fatalf("Unknown got %q", ctl.got)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -66,13 +67,7 @@ func startServer(t testing.TB, cfg server.Config, routes func(s *server.Server))
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.Eventually(t, wait, what, cond)
 }
 
 // msg is one server message of the JSON protocol.

@@ -42,5 +42,5 @@ func (h *Histogram) Snapshot() (buckets [HistogramBuckets]int64, sum int64) {
 }
 
 // HistogramBound is the upper bound of bucket i: 2^i (the last bucket has
-// none; see Histogram).
+// none; see Histogram). Concurrency-safe.
 func HistogramBound(i int) int64 { return 1 << i }

@@ -1,10 +1,10 @@
 package dispatch
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"reflect"
 	"runtime"
@@ -15,28 +15,19 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/plezigo/plezi/codec/event"
+	"github.com/plezigo/plezi/internal/bridge"
 	"github.com/plezigo/plezi/internal/lograte"
 )
 
-// HubConfig configures a Hub. Zero values get the documented defaults.
-type HubConfig struct {
-	Node       string       // node id; random when ""
-	Loops      int          // number of event loops (≥ 1)
-	Runner     Loops        // runs fan-out tasks on loops; required before Open
-	Broker     Broker       // nil: single node, no cluster traffic
-	Identities Identities   // nil: a MemoryIdentities of this hub alone
-	Workers    int          // worker shards; 0 → 4 × GOMAXPROCS (at least 8)
-	Logger     *slog.Logger // nil → slog.Default()
-	Secret     []byte       // signs cluster envelopes (HMAC-SHA256) when set
-	// NoteWindow is how many note ids above the highest contiguous one a
-	// connection remembers per identity to drop repeats but deliver late
-	// notes; a note further behind the newest counts as given up
-	// (Stats.NotesSkipped). 0 → 256 (the default mailbox bound); rounded
-	// up to a multiple of 64. The bits are made on the first late note.
-	NoteWindow int
+// hubConfig is what a hub is made with (serverSide.NewHub, the tests).
+// Zero values get the defaults.
+type hubConfig struct {
+	bridge.HubConfig
+	Broker     Broker     // nil: single node, no cluster traffic
+	Identities Identities // nil: a MemoryIdentities of this hub alone
 }
 
-// Stats are the hub's counters. Read with Load; safe for concurrent use.
+// Stats are the hub's counters. Read with Load; concurrency-safe.
 // Panics counts every panic the hub recovered: in a controller's callback
 // (the connection closes with 1011) and while handling a cluster envelope
 // (the envelope is dropped and counted in BadEnvelopes too). BadEnvelopes
@@ -60,7 +51,7 @@ type Stats struct {
 	// (ErrMailFull); registrations refused for ErrTooManyIdentities.
 	NotesDropped, NotesTooLarge, MailFull, IdentitiesFull atomic.Int64
 	// NotesSkipped counts note ids a connection's window moved past
-	// without having delivered them (see HubConfig.NoteWindow).
+	// without having delivered them (see server.Config.NoteWindow).
 	NotesSkipped atomic.Int64
 	// FanoutSize gets one observation per fan-out (Multicast, Broadcast,
 	// Publish, and those arriving from the cluster): the local connections
@@ -78,26 +69,29 @@ type Stats struct {
 	Restores, Restored, RestoreErrors atomic.Int64
 }
 
-// Hub owns routes, connections, fan-out and identities of one node.
+// Hub owns routes, connections, fan-out and identities of one node; get
+// it from server.Server.Hub. Its methods are concurrency-safe unless they
+// say otherwise.
 type Hub struct {
 	node   string
-	cfg    HubConfig
+	cfg    hubConfig
 	log    *slog.Logger
-	loops  Loops
+	loops  bridge.Loops
 	ids    Identities
 	broker Broker
 	stats  Stats
 
-	sets   []*loopSet
+	tables []*table // one per event loop, each owned by its loop
+	seed   maphash.Seed
 	shards []*shard
-	router Router
+	router router
 
 	typesMu sync.Mutex
 	types   []*ctype // append-only; guarded by typesMu (typeList for readers)
 	byName  map[string]*ctype
 
 	chanMu   sync.Mutex
-	chanRefs map[string]*chanRef // guarded by chanMu
+	chanRefs map[string]*chanRef // guarded by chanMu; never held across a broker call
 
 	out        chan outEnvelope // cluster publishes, sent by the publisher goroutine
 	restoreReq chan struct{}    // one buffered: a restoration is due (restore.go)
@@ -112,11 +106,6 @@ type Hub struct {
 	refSeq   atomic.Uint64
 }
 
-type chanRef struct {
-	n      int
-	cancel func()
-}
-
 type outEnvelope struct {
 	topic  string
 	data   []byte
@@ -124,8 +113,8 @@ type outEnvelope struct {
 	onDead func() // called when node is not alive
 }
 
-// NewHub makes a hub. Call Start before serving and Stop after.
-func NewHub(cfg HubConfig) *Hub {
+// newHub makes a hub. Call start before serving and stop after.
+func newHub(cfg hubConfig) *Hub {
 	if cfg.Node == "" {
 		cfg.Node = randomHex(6)
 	}
@@ -149,10 +138,10 @@ func NewHub(cfg HubConfig) *Hub {
 		node: cfg.Node, cfg: cfg, log: cfg.Logger, loops: cfg.Runner, ids: cfg.Identities,
 		broker: cfg.Broker, byName: map[string]*ctype{}, chanRefs: map[string]*chanRef{},
 		out: make(chan outEnvelope, 4096), restoreReq: make(chan struct{}, 1), stop: make(chan struct{}),
-		refBase: randomHex(4),
+		refBase: randomHex(4), seed: maphash.MakeSeed(),
 	}
 	for i := 0; i < cfg.Loops; i++ {
-		h.sets = append(h.sets, newLoopSet())
+		h.tables = append(h.tables, newTable(h.seed))
 	}
 	for i := 0; i < cfg.Workers; i++ {
 		h.shards = append(h.shards, newShard())
@@ -172,17 +161,11 @@ func (h *Hub) newRef() string {
 	return h.refBase + "-" + strconv.FormatUint(h.refSeq.Add(1), 36)
 }
 
-// Node returns the node id.
+// Node returns the node id. Concurrency-safe.
 func (h *Hub) Node() string { return h.node }
 
-// Stats returns the hub's counters.
+// Stats returns the hub's counters. Concurrency-safe.
 func (h *Hub) Stats() *Stats { return &h.stats }
-
-// SetRunner sets the loop runner (the server does this before serving).
-func (h *Hub) SetRunner(l Loops) { h.loops = l }
-
-// Router returns the hub's routes.
-func (h *Hub) Router() *Router { return &h.router }
 
 // Route adds a websocket route. pattern segments ":name" are parameters and
 // a last segment "*" takes the rest. Route calls f once, to learn the
@@ -192,7 +175,8 @@ func (h *Hub) Router() *Router { return &h.router }
 // lifecycle method of the wrong signature, an exported method that cannot
 // be an event, an empty pattern, a pattern of the same shape as an earlier
 // route's, and ClientEvents naming no event method. Not safe for
-// concurrent use; add routes before serving.
+// concurrent use: add routes before serving (server.Server.Route, which
+// refuses once the server runs).
 func (h *Hub) Route(pattern string, f Factory, opts ...RouteOption) (*Route, error) {
 	rt, err := controllerType(f)
 	if err != nil {
@@ -257,9 +241,9 @@ func (h *Hub) typeList() []*ctype {
 	return h.types
 }
 
-// Start starts the worker shards and the cluster subscriptions. The hub
-// stops when Stop is called.
-func (h *Hub) Start(ctx context.Context) error {
+// start starts the worker shards and the cluster subscriptions. The hub
+// stops when stop is called.
+func (h *Hub) start() error {
 	if h.started.Swap(true) {
 		return nil
 	}
@@ -267,7 +251,7 @@ func (h *Hub) Start(ctx context.Context) error {
 		h.wg.Add(1)
 		go func(s *shard) {
 			defer h.wg.Done()
-			s.loop(h.stop)
+			s.work(h.stop)
 		}(s)
 	}
 	if h.broker == nil {
@@ -310,8 +294,9 @@ func (h *Hub) subscribeBroker(topic string, fn func([]byte)) error {
 	return nil
 }
 
-// Stop ends cluster subscriptions and waits for queued callbacks to finish.
-func (h *Hub) Stop() {
+// shutdown ends cluster subscriptions and waits for queued callbacks to
+// finish. No lock is held while a subscription is cancelled.
+func (h *Hub) shutdown() {
 	if !h.started.Load() {
 		return
 	}
@@ -324,118 +309,50 @@ func (h *Hub) Stop() {
 	cancels := h.cancels
 	h.cancels = nil
 	h.typesMu.Unlock()
-	for _, c := range cancels {
-		c()
-	}
 	h.chanMu.Lock()
 	for ch, r := range h.chanRefs {
 		if r.cancel != nil {
-			r.cancel()
+			cancels = append(cancels, r.cancel)
 		}
 		delete(h.chanRefs, ch)
 	}
 	h.chanMu.Unlock()
+	for _, c := range cancels {
+		c()
+	}
 	close(h.stop)
 	h.wg.Wait()
 }
 
-// Open registers c, a new connection of route on event loop loop, bound to
-// t; c is zero or unused (the server embeds it in its own record). The
-// controller must come from route's factory. Loop only.
-func (h *Hub) Open(c *Conn, t Transport, route *Route, ctrl Controller, req *Request, loop int) {
-	*c = Conn{t: t, route: route, ctrl: ctrl, loop: int32(loop)}
-	c.req.Store(req)
-	ctrl.socket().c = c
-	ls := h.sets[loop]
-	ls.mu.Lock()
-	// Every field is set before the lock is released: Each, lookup and
-	// fan-out find c through the loop set from other goroutines.
-	c.slot, c.gen = ls.add(c)
-	ls.mu.Unlock()
-	route.typ.conns.Add(1)
-}
-
-// NewController makes a controller for route (its factory's), for
-// PreConnect before the connection exists. Concurrency-safe as far as the
-// factory is.
-func (h *Hub) NewController(route *Route) Controller {
-	return route.factory()
-}
-
-// PreConnect runs the controller's PreConnect (if any) with req. It returns
-// the HTTP status to refuse with, or 0 to upgrade. A panic refuses with 500.
-func PreConnect(ctrl Controller, req *Request) (status int, msg string) {
-	p, ok := ctrl.(PreConnecter)
-	if !ok {
-		return 0, ""
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			status, msg = 500, "internal error"
-		}
-	}()
-	err := p.PreConnect(req)
-	if err == nil {
-		return 0, ""
-	}
-	if he, ok := err.(*HTTPError); ok {
-		return he.Status, he.Msg
-	}
-	return 403, err.Error()
-}
-
-// Go runs fn on the worker shard chosen by key (off the event loops).
-func (h *Hub) Go(key uint64, fn func()) {
+// goWork runs fn on the worker shard chosen by key (off the event loops).
+// Concurrency-safe.
+func (h *Hub) goWork(key uint64, fn func()) {
 	h.shards[key%uint64(len(h.shards))].push(job{kind: jobFunc, fn: fn})
 }
 
-// remove unregisters c from its loop set. Loop only.
-func (h *Hub) remove(c *Conn) {
-	ls := h.sets[c.loop]
-	ls.mu.Lock()
-	ls.del(c)
-	c.route.typ.conns.Add(-1)
-	var chans []string
-	if x := c.x.Load(); x != nil {
-		chans, x.chans = x.chans, nil
-	}
-	ls.mu.Unlock()
-	for _, ch := range chans {
-		h.unrefChannel(ch)
-	}
-}
-
-// Each calls fn for every open connection (a snapshot). Concurrency-safe.
-func (h *Hub) Each(fn func(c *Conn)) {
-	var list []*Conn
-	for _, ls := range h.sets {
-		ls.mu.RLock()
-		for _, c := range ls.slots {
-			if c != nil {
-				list = append(list, c)
-			}
-		}
-		ls.mu.RUnlock()
-	}
-	for _, c := range list {
-		fn(c)
-	}
-}
-
-// Count returns the number of open connections.
+// Count returns the number of open websocket connections of this node.
+// Concurrency-safe.
 func (h *Hub) Count() int {
 	n := 0
-	for _, ls := range h.sets {
-		n += int(ls.count.Load())
+	for _, t := range h.tables {
+		n += int(t.count.Load())
 	}
 	return n
 }
 
-// ShutdownAll runs OnShutdown on every connection, then closes each with
-// 1001 in its own order, after anything OnShutdown wrote.
-func (h *Hub) ShutdownAll() {
-	h.Each(func(c *Conn) {
-		c.Shutdown()
-		c.post(job{kind: jobFunc, fn: func() { c.t.Close(ws.StatusGoingAway, "server shutting down") }})
-	})
+// shutdownAll runs OnShutdown on every connection, then closes each with
+// 1001 in its own order, after anything OnShutdown wrote. Each loop
+// queues its own connections'. Concurrency-safe.
+func (h *Hub) shutdownAll() {
+	for i, t := range h.tables {
+		h.loops.Submit(i, func() {
+			for _, c := range t.slots {
+				if c == nil {
+					continue
+				}
+				c.schedule(job{kind: jobShutdown}, false)
+				c.schedule(job{kind: jobFunc, fn: func() { c.t.Close(ws.StatusGoingAway, "server shutting down") }}, false)
+			}
+		})
+	}
 }

@@ -44,7 +44,7 @@ type MemoryIdentities struct {
 }
 
 // NewMemoryIdentities returns an empty in-process identity store with the
-// default bounds.
+// default bounds. Concurrency-safe, as are its methods.
 func NewMemoryIdentities() *MemoryIdentities {
 	return &MemoryIdentities{ids: map[string]*identity{}, now: time.Now}
 }
@@ -97,7 +97,7 @@ func (m *MemoryIdentities) fullSweepLocked() {
 	m.sweepLocked()
 }
 
-// Register joins connID to identity (see Identities).
+// Register joins connID to identity (see Identities). Concurrency-safe.
 func (m *MemoryIdentities) Register(name, connID string, life time.Duration, max int, after uint64) (evict []string, backlog []Note, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -142,7 +142,7 @@ func (m *MemoryIdentities) addLocked(name string) (*identity, error) {
 	return id, nil
 }
 
-// Unregister removes connID from identity.
+// Unregister removes connID from identity. Concurrency-safe.
 func (m *MemoryIdentities) Unregister(name, connID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -160,7 +160,7 @@ func (m *MemoryIdentities) Unregister(name, connID string) error {
 }
 
 // Notify stores a note in identity's mailbox (see Identities). A
-// refused note takes no id.
+// refused note takes no id. Concurrency-safe.
 func (m *MemoryIdentities) Notify(name string, build func(id uint64) []byte) (Notified, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -221,6 +221,7 @@ func (m *MemoryIdentities) roomLocked(delta int64) bool {
 }
 
 // Registered reports whether identity is registered and alive.
+// Concurrency-safe.
 func (m *MemoryIdentities) Registered(name string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -9,7 +9,7 @@ type Message struct {
 	Binary bool
 }
 
-// Text returns the data as a string (a copy).
+// Text returns the data as a string (a copy). Concurrency-safe.
 func (m Message) Text() string { return string(m.Data) }
 
 // RawArgs is the raw JSON of an event's arguments: the "args" array, or

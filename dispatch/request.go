@@ -46,7 +46,7 @@ type Param struct{ Name, Value string }
 type Params []Param
 
 // NewRequest keeps a copy of raw's head with the route parameters. raw may
-// be reused afterwards. It is for the server and for tests.
+// be reused afterwards. It is for the server and for tests. Concurrency-safe.
 func NewRequest(raw *codec.Request, remote net.Addr, params Params) *Request {
 	return &Request{head: bytes.Clone(raw.Head()), remote: remote, params: params,
 		resume: bytes.Contains(raw.Query(), []byte(resumeParam))}
@@ -65,6 +65,7 @@ func (r *Request) parsed() *codec.Request {
 }
 
 // Raw returns the parsed HTTP request. Its slices must not be modified.
+// Concurrency-safe.
 func (r *Request) Raw() *codec.Request {
 	if r == nil {
 		return nil
@@ -73,6 +74,7 @@ func (r *Request) Raw() *codec.Request {
 }
 
 // Path returns the request path (percent-decoded when valid).
+// Concurrency-safe.
 func (r *Request) Path() string {
 	if r == nil {
 		return ""
@@ -85,6 +87,7 @@ func (r *Request) Path() string {
 }
 
 // Param returns the path parameter name (":room" in "/chat/:room").
+// Concurrency-safe.
 func (r *Request) Param(name string) string {
 	if r == nil {
 		return ""
@@ -98,9 +101,11 @@ func (r *Request) Param(name string) string {
 }
 
 // Query returns the first value of the query parameter name.
+// Concurrency-safe.
 func (r *Request) Query(name string) string { return r.QueryValues().Get(name) }
 
 // QueryValues returns all query parameters. The map must not be modified.
+// Concurrency-safe.
 func (r *Request) QueryValues() url.Values {
 	if r == nil {
 		return nil
@@ -110,6 +115,7 @@ func (r *Request) QueryValues() url.Values {
 }
 
 // Header returns the first value of the header name (case-insensitive).
+// Concurrency-safe.
 func (r *Request) Header(name string) string {
 	if r == nil {
 		return ""
@@ -117,7 +123,7 @@ func (r *Request) Header(name string) string {
 	return string(r.parsed().Header(name))
 }
 
-// Cookie returns the value of the cookie name, or "".
+// Cookie returns the value of the cookie name, or "". Concurrency-safe.
 func (r *Request) Cookie(name string) string {
 	if r == nil {
 		return ""
@@ -139,7 +145,7 @@ func (r *Request) Cookie(name string) string {
 	return found
 }
 
-// RemoteAddr is the peer's address.
+// RemoteAddr is the peer's address. Concurrency-safe.
 func (r *Request) RemoteAddr() net.Addr {
 	if r == nil {
 		return nil

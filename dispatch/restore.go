@@ -39,11 +39,15 @@ func (h *Hub) restoreNode() {
 	if nr, ok := h.broker.(NodeRegistry); ok {
 		_ = nr.Announce(h.node, NodeTTL) // the announcer logs failures
 	}
-	h.Each(func(c *Conn) {
-		if c.x.Load() != nil {
-			c.post(job{kind: jobFunc, fn: c.restoreIDs})
-		}
-	})
+	for i, t := range h.tables {
+		h.loops.Submit(i, func() {
+			for _, c := range t.slots {
+				if c != nil && c.x.Load() != nil {
+					c.schedule(job{kind: jobFunc, fn: c.restoreIDs}, false)
+				}
+			}
+		})
+	}
 }
 
 // restoreReg is one identity registration of a connection, as restored.
@@ -56,9 +60,9 @@ type restoreReg struct {
 
 // restoreIDs takes the connection's registrations (in its context) and
 // registers them again on a worker.
-func (c *Conn) restoreIDs() {
+func (c *conn) restoreIDs() {
 	x := c.x.Load()
-	if x == nil || c.closed.Load() {
+	if x == nil || !c.t.Open() {
 		return
 	}
 	var regs []restoreReg
@@ -71,9 +75,9 @@ func (c *Conn) restoreIDs() {
 		return
 	}
 	h, id := c.hub(), c.ID()
-	h.Go(uint64(c.slot), func() {
+	h.goWork(uint64(c.slot), func() {
 		for _, g := range regs {
-			if c.closed.Load() {
+			if !c.t.Open() {
 				return
 			}
 			h.restoreReg(c, id, g)
@@ -82,7 +86,7 @@ func (c *Conn) restoreIDs() {
 }
 
 // restoreReg registers id again as g says and delivers the backlog.
-func (h *Hub) restoreReg(c *Conn, id string, g restoreReg) {
+func (h *Hub) restoreReg(c *conn, id string, g restoreReg) {
 	var evict []string
 	var backlog []Note
 	var err error

@@ -15,11 +15,11 @@ type Factory func() Controller
 type RouteOption func(*Route)
 
 // Inline runs the route's callbacks on the connection's event loop: no
-// hand-off between threads, so they must never block.
+// hand-off between threads, so they must never block. Concurrency-safe.
 func Inline() RouteOption { return func(r *Route) { r.inline = true } }
 
 // AutoDispatch turns the JSON event protocol on or off for the route. It is on
-// by default for controllers that have event methods.
+// by default for controllers that have event methods. Concurrency-safe.
 func AutoDispatch(on bool) RouteOption { return func(r *Route) { r.auto = on; r.autoSet = true } }
 
 // ForwardEvents writes server-side events (Multicast, Broadcast, Unicast,
@@ -27,20 +27,20 @@ func AutoDispatch(on bool) RouteOption { return func(r *Route) { r.auto = on; r.
 // client as JSON event frames, as on a JSON route. It is on for routes
 // whose text messages are JSON events (AutoDispatch) and off for raw
 // routes, whose clients do not speak the JSON protocol: there such events
-// are dropped and counted (Stats.Dropped).
+// are dropped and counted (Stats.Dropped). Concurrency-safe.
 func ForwardEvents(on bool) RouteOption {
 	return func(r *Route) { r.forward = on; r.forwardSet = true }
 }
 
 // Protocols lists the subprotocols the route accepts, in order of preference
-// of the client's offer.
+// of the client's offer. Concurrency-safe.
 func Protocols(p ...string) RouteOption { return func(r *Route) { r.protocols = p } }
 
 // KeepRequest keeps each connection's upgrade request for its whole life,
 // so Request() answers in full in every callback. Without it only the path
 // parameters remain once OnOpen has run (an idle connection then holds no
 // copy of its headers): read the rest in PreConnect or OnOpen into the
-// controller.
+// controller. Concurrency-safe.
 func KeepRequest() RouteOption { return func(r *Route) { r.keepReq = true } }
 
 // ClientEvents lists the event methods the route's clients may call, each
@@ -50,6 +50,7 @@ func KeepRequest() RouteOption { return func(r *Route) { r.keepReq = true } }
 // (Multicast, Broadcast, Unicast, Notify) reach every event method either
 // way. Route fails when a name selects no event method. Options combine:
 // names add up. The names are resolved once, when the route is added.
+// Concurrency-safe.
 func ClientEvents(names ...string) RouteOption {
 	return func(r *Route) { r.clientNames = append(r.clientNames, names...) }
 }
@@ -57,6 +58,7 @@ func ClientEvents(names ...string) RouteOption {
 // AllClientEvents lets the route's clients call every event method of the
 // controller, as ClientEvents listing them all would. Use it only for a
 // controller whose every exported method is meant for clients.
+// Concurrency-safe.
 func AllClientEvents() RouteOption { return func(r *Route) { r.clientAll = true } }
 
 // Route maps a path pattern to a controller factory. Immutable once added.
@@ -78,21 +80,23 @@ type Route struct {
 	protocols   []string
 }
 
-// Pattern returns the route's path pattern.
+// Pattern returns the route's path pattern. Concurrency-safe.
 func (r *Route) Pattern() string { return r.pattern }
 
 // Inline reports whether the route runs its callbacks on the event loop.
+// Concurrency-safe.
 func (r *Route) Inline() bool { return r.inline }
 
-// Protocols returns the subprotocols the route accepts.
+// Protocols returns the subprotocols the route accepts. Concurrency-safe.
 func (r *Route) Protocols() []string { return r.protocols }
 
 // AutoDispatch reports whether text messages are JSON events.
+// Concurrency-safe.
 func (r *Route) AutoDispatch() bool { return r.auto }
 
 // ClientEvents returns the snake_case names of the events the route's
-// clients may call, sorted, in a new slice the caller owns. Safe for
-// concurrent use.
+// clients may call, sorted, in a new slice the caller owns.
+// Concurrency-safe.
 func (r *Route) ClientEvents() []string { return r.client.Names() }
 
 // ctype is what is known once about a controller type.
@@ -172,14 +176,15 @@ func (r *Route) match(path string, params Params) (Params, bool) {
 	return params, path == ""
 }
 
-// Router holds routes in the order they were added; the first match wins.
-// Add is not safe for concurrent use with Match: add routes before serving.
-type Router struct {
+// router holds routes in the order they were added; the first match wins.
+// Adding is not safe for concurrent use with Match: add routes before
+// serving.
+type router struct {
 	routes []*Route
 }
 
 // Match finds the route for path and returns it with its parameters.
-func (rt *Router) Match(path string) (*Route, Params) {
+func (rt *router) Match(path string) (*Route, Params) {
 	for _, r := range rt.routes {
 		if params, ok := r.match(path, nil); ok {
 			return r, params

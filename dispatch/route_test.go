@@ -85,7 +85,7 @@ func TestRouteMistakes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := dispatch.NewHub(dispatch.HubConfig{Logger: quiet})
+			h := dispatch.NewTestHub(1, nil, quiet)
 			for _, p := range []string{"/taken", "/room/:id"} {
 				if err := routeErr(h, p, func() dispatch.Controller { return new(goodRoute) }); err != nil {
 					t.Fatal(err)
@@ -100,7 +100,7 @@ func TestRouteMistakes(t *testing.T) {
 					t.Errorf("%q does not say %q", err, s)
 				}
 			}
-			if r, _ := h.Router().Match("/a"); r != nil {
+			if r, _ := dispatch.MatchRoute(h, "/a"); r != nil {
 				t.Errorf("the refused route was added")
 			}
 		})
@@ -110,7 +110,7 @@ func TestRouteMistakes(t *testing.T) {
 // TestRouteAccepts: the mistakes' right forms are accepted.
 func TestRouteAccepts(t *testing.T) {
 	t.Parallel()
-	h := dispatch.NewHub(dispatch.HubConfig{Logger: quiet})
+	h := dispatch.NewTestHub(1, nil, quiet)
 	for i, p := range []string{"/", "/a", "/a/:b", "/a/*", "/b"} {
 		opts := []dispatch.RouteOption{dispatch.ClientEvents("say", "Say")}
 		if i%2 == 1 {

@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"time"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -40,36 +39,34 @@ type (
 	}
 )
 
-// Socket is embedded in every controller; it is the controller's connection.
-// All its methods are safe for concurrent use. Methods called before the
-// connection exists (in PreConnect) only read the request.
-type Socket struct{ c *Conn }
+// Socket is embedded in every controller; it is the controller's
+// connection, and holds dispatch's record of it (so embed it by value and
+// never copy a controller). All its methods are safe for concurrent use.
+// Before the connection exists (in PreConnect) ID is "", Request is nil
+// and writes return ErrClosed.
+type Socket struct{ c conn }
 
 func (s *Socket) socket() *Socket { return s }
 
-// Conn returns the connection behind the socket (nil in PreConnect).
-func (s *Socket) Conn() *Conn { return s.c }
-
 // ID returns the connection id "<node>-<conn>", valid across the cluster.
+// Concurrency-safe.
 func (s *Socket) ID() string {
-	if s.c == nil {
+	if !s.c.opened() {
 		return ""
 	}
 	return s.c.ID()
 }
 
-// Request returns the request that opened the connection.
-func (s *Socket) Request() *Request {
-	if s.c == nil {
-		return nil
-	}
-	return s.c.req.Load()
-}
+// Request returns the request that opened the connection: in full in
+// PreConnect and OnOpen, its path parameters only after (unless the route
+// has KeepRequest). Concurrency-safe.
+func (s *Socket) Request() *Request { return s.c.req.Load() }
 
-// Params returns the path parameter name.
+// Params returns the path parameter name. Concurrency-safe.
 func (s *Socket) Params(name string) string { return s.Request().Param(name) }
 
 // Write sends text as a text frame. Text that is not valid UTF-8 is refused.
+// Concurrency-safe.
 func (s *Socket) Write(text string) error {
 	if !utf8.ValidString(text) {
 		return ErrInvalidUTF8
@@ -78,7 +75,7 @@ func (s *Socket) Write(text string) error {
 }
 
 // WriteText sends b as a text frame. b must be valid UTF-8 and is not
-// retained.
+// retained. Concurrency-safe.
 func (s *Socket) WriteText(b []byte) error {
 	if !utf8.Valid(b) {
 		return ErrInvalidUTF8
@@ -86,105 +83,92 @@ func (s *Socket) WriteText(b []byte) error {
 	return s.c.send(ws.OpText, b)
 }
 
-// WriteBinary sends b as a binary frame. b is not retained.
+// WriteBinary sends b as a binary frame. b is not retained. Concurrency-safe.
 func (s *Socket) WriteBinary(b []byte) error { return s.c.send(ws.OpBinary, b) }
 
 // Emit sends the JSON event {"event":name,"args":[...]} to this connection's
-// client (no server-side method is called).
+// client (no server-side method is called). Concurrency-safe.
 func (s *Socket) Emit(event string, args ...any) error { return s.c.emit(event, args) }
 
-// Close closes the connection with 1000.
+// Close closes the connection with 1000. Concurrency-safe.
 func (s *Socket) Close() { s.CloseWith(1000, "") }
 
-// CloseWith closes the connection with code and reason.
+// CloseWith closes the connection with code and reason. Concurrency-safe.
 func (s *Socket) CloseWith(code int, reason string) {
-	if s.c != nil {
+	if s.c.opened() {
 		s.c.t.Close(ws.StatusCode(code), reason)
 	}
 }
 
-// Hub returns the hub the connection belongs to.
+// Hub returns the hub the connection belongs to. Concurrency-safe.
 func (s *Socket) Hub() *Hub { return s.c.hub() }
 
 // Multicast delivers event to every connection of the app but this one.
+// Concurrency-safe.
 func (s *Socket) Multicast(event string, args ...any) {
-	s.c.hub().multicast(s.c, event, args)
+	s.c.hub().multicast(&s.c, event, args)
 }
 
 // Broadcast delivers event to every connection of this controller type but
-// this one.
+// this one. Concurrency-safe.
 func (s *Socket) Broadcast(event string, args ...any) {
-	s.c.hub().broadcast(s.c, s.c.typ().name, event, args)
+	s.c.hub().broadcast(&s.c, s.c.typ().name, event, args)
 }
 
 // Unicast delivers event to the connection id. It returns false when the
 // target is known to be gone; a failure found later calls OnUnicastFailed.
+// Concurrency-safe.
 func (s *Socket) Unicast(id, event string, args ...any) bool {
-	return s.c.hub().unicast(s.c, id, event, args)
+	return s.c.hub().unicast(&s.c, id, event, args)
 }
 
 // Subscribe adds the connection to channel: Publish writes to it as-is.
-func (s *Socket) Subscribe(channel string) { s.c.hub().subscribe(s.c, channel, false) }
+// Concurrency-safe.
+func (s *Socket) Subscribe(channel string) { s.c.hub().subscribe(&s.c, channel, false) }
 
 // SubscribePattern subscribes to every channel matching a Redis-style glob.
-func (s *Socket) SubscribePattern(pattern string) { s.c.hub().subscribe(s.c, pattern, true) }
+// Concurrency-safe.
+func (s *Socket) SubscribePattern(pattern string) { s.c.hub().subscribe(&s.c, pattern, true) }
 
-// Unsubscribe removes a channel or pattern subscription.
-func (s *Socket) Unsubscribe(channel string) { s.c.hub().unsubscribe(s.c, channel) }
+// Unsubscribe removes a channel or pattern subscription. Concurrency-safe.
+func (s *Socket) Unsubscribe(channel string) { s.c.hub().unsubscribe(&s.c, channel) }
 
 // Publish writes text to every subscriber of channel, as a text frame.
 // A sender whose publishes reach a backlogged subscriber is held (see
-// Transport.Hold).
+// Transport.Hold). Concurrency-safe.
 func (s *Socket) Publish(channel, text string) {
-	s.c.hub().publish(s.c, channel, ws.OpText, stringBytes(text))
+	s.c.hub().publish(&s.c, channel, ws.OpText, stringBytes(text))
 }
 
 // PublishBinary writes b to every subscriber of channel, as a binary frame.
+// Concurrency-safe; b is not retained.
 func (s *Socket) PublishBinary(channel string, b []byte) {
-	s.c.hub().publish(s.c, channel, ws.OpBinary, b)
+	s.c.hub().publish(&s.c, channel, ws.OpBinary, b)
 }
 
 // PublishEvent publishes the JSON event {"event":name,"args":[...]}.
+// Concurrency-safe.
 func (s *Socket) PublishEvent(channel, event string, args ...any) error {
-	return s.c.hub().publishEvent(s.c, channel, event, args)
+	return s.c.hub().publishEvent(&s.c, channel, event, args)
 }
 
 // Notify delivers event to identity; false when it is not registered or
 // the note is refused (see NotifyErr).
+// Concurrency-safe; it waits for the identity store.
 func (s *Socket) Notify(identity, event string, args ...any) bool {
 	return s.c.hub().Notify(identity, event, args...)
 }
 
 // NotifyErr is Notify with the outcome (see Hub.NotifyErr): the note's id
 // and the older notes dropped for it, or why it was refused.
+// Concurrency-safe; it waits for the identity store.
 func (s *Socket) NotifyErr(identity, event string, args ...any) (NotifyResult, error) {
 	return s.c.hub().NotifyErr(identity, event, args...)
 }
 
 // Registered reports whether identity is registered and alive.
+// Concurrency-safe; it waits for the identity store.
 func (s *Socket) Registered(identity string) bool { return s.c.hub().Registered(identity) }
-
-// RegisterOption sets an identity registration's lifetime or connection cap.
-type RegisterOption func(*registration)
-
-type registration struct {
-	lifetime time.Duration
-	max      int
-	after    uint64
-}
-
-// Lifetime sets how long the identity lives without connections or
-// deliveries (default 7 days, minimum 10 minutes).
-func Lifetime(d time.Duration) RegisterOption { return func(r *registration) { r.lifetime = d } }
-
-// MaxConnections caps the identity's connections (default 1); past it the
-// oldest connection is closed with 4009 "replaced".
-func MaxConnections(n int) RegisterOption { return func(r *registration) { r.max = n } }
-
-// After resumes the mailbox after note id: notes up to it count as seen
-// by the client, as with "_resume" in the upgrade URL (the larger of the
-// two wins). For clients that report what they saw in a message.
-func After(id uint64) RegisterOption { return func(r *registration) { r.after = id } }
 
 // RegisterAs joins this connection to identity and delivers its mailbox,
 // oldest first (after the id the client reported in "_resume"). When

@@ -20,7 +20,7 @@ const (
 // job is one unit of a connection's callbacks; jobs of one connection run in
 // order on its shard.
 type job struct {
-	c      *Conn
+	c      *conn
 	kind   jobKind
 	binary bool
 	code   int
@@ -34,12 +34,12 @@ func (j *job) exec() {
 	c := j.c
 	switch j.kind {
 	case jobOpen:
-		if o, ok := c.ctrl.(Opener); ok && !c.closed.Load() {
+		if o, ok := c.ctrl.(Opener); ok && c.t.Open() {
 			c.safe("OnOpen", o.OnOpen)
 		}
 		c.releaseRequest()
 	case jobMessage:
-		if !c.closed.Load() {
+		if c.t.Open() {
 			c.handleMessage(*j.buf, j.binary)
 		}
 		pool.Put(j.buf)
@@ -49,7 +49,7 @@ func (j *job) exec() {
 		}
 		c.hub().forgetIdentities(c)
 	case jobShutdown:
-		if s, ok := c.ctrl.(ShutdownHandler); ok && !c.closed.Load() {
+		if s, ok := c.ctrl.(ShutdownHandler); ok && c.t.Open() {
 			c.safe("OnShutdown", s.OnShutdown)
 		}
 	case jobDeliver:
@@ -59,8 +59,9 @@ func (j *job) exec() {
 	}
 }
 
-// shard runs the jobs of the connections hashed to it, one at a time, so a
-// slow callback stalls only its own shard.
+// shard is a worker: one goroutine (work) running the jobs of the
+// connections hashed to it, one at a time, so a slow callback stalls only
+// its own shard.
 type shard struct {
 	mu      sync.Mutex
 	q       []job // guarded by mu
@@ -92,8 +93,9 @@ func (s *shard) push(j job) {
 	}
 }
 
-// loop runs queued jobs until stop is closed and the queue is empty.
-func (s *shard) loop(stop <-chan struct{}) {
+// work runs queued jobs until stop is closed and the queue is empty. The
+// shard's goroutine.
+func (s *shard) work(stop <-chan struct{}) {
 	for {
 		s.mu.Lock()
 		q := s.q
@@ -122,5 +124,3 @@ func (s *shard) loop(stop <-chan struct{}) {
 		}
 	}
 }
-
-func getBuf(n int) *[]byte { return pool.Get(n) }

@@ -90,8 +90,7 @@ func (c *conn) overflow() (gnet.Action, bool) {
 	switch c.state {
 	case stateHTTP, statePending:
 		c.l.srv.stats.InboundOverflows.Add(1)
-		c.state = stateClosed
-		c.setGone()
+		c.to(stateClosed)
 		return gnet.Close, true
 	case stateWS:
 		c.l.srv.stats.InboundOverflows.Add(1)
@@ -178,7 +177,7 @@ func (c *conn) watch() {
 	}
 	c.flags.Or(flagWatched)
 	c.l.watch = append(c.l.watch, watched{c: c})
-	c.l.arm()
+	c.l.recheckIn(&c.l.re.watchAt, watchTick)
 }
 
 // unwatch clears what watching c set, when it leaves the list. Loop only.
@@ -189,27 +188,10 @@ func (c *conn) unwatch() {
 	c.flags.And(^(flagWatched | flagBacklogged | flagPaused | flagHeld))
 }
 
-// arm schedules a look at the watch list in watchTick. Loop only.
-func (l *loop) arm() {
-	if l.armed {
-		return
-	}
-	l.armed = true
-	if l.timer == nil {
-		l.timer = time.AfterFunc(watchTick, l.kick)
-		return
-	}
-	l.timer.Reset(watchTick)
-}
-
-// kick queues the look at the watch list (on the timer's goroutine).
-func (l *loop) kick() { l.submit(task{fn: l.lookFn}) }
-
 // look resumes the watched connections whose reasons are gone and closes
-// the slow consumers among them. Loop only.
+// the slow consumers among them; the loop's re-check timer calls it every
+// watchTick while the list is not empty. Loop only.
 func (l *loop) look() {
-	l.armed = false
-	l.now = time.Now().UnixNano()
 	for i := len(l.watch) - 1; i >= 0; i-- {
 		if l.watch[i].keep(l) {
 			continue
@@ -220,7 +202,7 @@ func (l *loop) look() {
 		l.watch = l.watch[:last]
 	}
 	if len(l.watch) > 0 {
-		l.arm()
+		l.recheckIn(&l.re.watchAt, watchTick)
 	}
 }
 
@@ -255,7 +237,7 @@ func (w *watched) keepBacklog(l *loop) bool {
 		return true
 	default:
 		l.srv.stats.SlowConsumers.Add(1)
-		l.srv.log.Debug("server: closing slow consumer", "id", c.dc.ID(), "buffered", c.gc.OutboundBuffered())
+		l.srv.log.Debug("server: closing slow consumer", "id", c.sock.ID(), "buffered", c.gc.OutboundBuffered())
 		c.closeWith(4008, "slow consumer")
 	}
 	w.backlogSince = 0

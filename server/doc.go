@@ -1,5 +1,5 @@
-// Package server is Plezi's websocket server: a gnet/v2 reactor with one
-// connection table per event loop and no goroutine per connection.
+// Package server is Plezi's websocket server: a gnet/v2 reactor where each
+// connection is owned by its event loop, with no goroutine per connection.
 //
 //	srv := server.New(server.Config{Addr: ":3000"})
 //	err := errors.Join(
@@ -10,7 +10,8 @@
 //
 // Inbound frames are parsed in place from gnet's buffer (package codec) and
 // handed to package dispatch. Writes from the loop go straight to the
-// socket; writes from other goroutines are staged per connection and reach
-// the loop in one coalesced task per batch. A per-loop sweep runs the
-// handshake, ping and idle timers; no timer per connection.
+// socket; writes and requests from other goroutines reach the loop through
+// its inbox, drained in one coalesced task per batch. A per-loop sweep runs
+// the handshake, ping and idle timers; no timer per connection. Every
+// exported method says which goroutines may call it.
 package server

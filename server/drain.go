@@ -8,8 +8,9 @@ import "time"
 // a finished connection closes once its last bytes are out. gnet has no
 // "outbound drained" callback, so the loop keeps these connections in a
 // list and re-checks them from a timer: at once while they move, backing
-// off to pumpMaxDelay while nothing does. The list is short (streams and
-// closes in progress), never every connection.
+// off to pumpMaxDelay while nothing does (the loop's re-check timer,
+// timers.go). The list is short (streams and closes in progress), never
+// every connection.
 
 const (
 	pumpMinDelay = time.Millisecond
@@ -22,25 +23,8 @@ const (
 func (l *loop) waitDrain(c *conn) {
 	l.drainers = append(l.drainers, c)
 	l.pumpDelay = pumpMinDelay
-	l.armPump()
+	l.recheckIn(&l.re.drainAt, l.pumpDelay)
 }
-
-// armPump schedules pumpDrainers after pumpDelay unless it is scheduled.
-// Loop only.
-func (l *loop) armPump() {
-	if l.pumpArmed {
-		return
-	}
-	l.pumpArmed = true
-	if l.pumpTimer == nil {
-		l.pumpTimer = time.AfterFunc(l.pumpDelay, l.firePump)
-		return
-	}
-	l.pumpTimer.Reset(l.pumpDelay)
-}
-
-// firePump runs on the timer's goroutine: it only queues the re-check.
-func (l *loop) firePump() { l.submit(task{fn: l.pumpDrainers}) }
 
 // pumpDrainers re-checks every waiting connection; those still waiting
 // stay in the list, and the next re-check comes at once if any of them
@@ -48,7 +32,6 @@ func (l *loop) firePump() { l.submit(task{fn: l.pumpDrainers}) }
 // another wait (a stream that ends and flushes) is added again by that
 // step, into the fresh list. Loop only.
 func (l *loop) pumpDrainers() {
-	l.pumpArmed = false
 	list := l.drainers
 	l.drainers = l.drainSpare[:0]
 	moved := false
@@ -69,7 +52,7 @@ func (l *loop) pumpDrainers() {
 	} else {
 		l.pumpDelay = min(max(2*l.pumpDelay, pumpMinDelay), pumpMaxDelay)
 	}
-	l.armPump()
+	l.recheckIn(&l.re.drainAt, l.pumpDelay)
 }
 
 // onDrain is one re-check of a waiting connection: wait reports whether it

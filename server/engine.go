@@ -7,10 +7,25 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/plezigo/plezi/internal/pool"
 )
+
+// events is the server as gnet's event handler, kept off Server so that
+// its methods are not the server's API. Every method runs on a gnet loop.
+type events struct {
+	gnet.BuiltinEventEngine
+	s *Server
+}
+
+func (e *events) OnBoot(eng gnet.Engine) gnet.Action          { return e.s.onBoot(eng) }
+func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action)   { return e.s.onOpen(gc) }
+func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action { return e.s.onClose(gc, err) }
+func (e *events) OnTraffic(gc gnet.Conn) gnet.Action          { return e.s.onTraffic(gc) }
 
 // engineRun is a running gnet engine: its result and a channel closed
 // when it has stopped.
@@ -44,7 +59,7 @@ func (s *Server) startEngine() (*engineRun, error) {
 	path := filepath.Join(dir, "gnet.sock")
 	e := &engineRun{errc: make(chan error, 1), dead: make(chan struct{})}
 	go func() {
-		err := gnet.Run(s, "unix://"+path,
+		err := gnet.Run(&events{s: s}, "unix://"+path,
 			gnet.WithMulticore(true), gnet.WithNumEventLoop(s.cfg.Loops),
 			gnet.WithLockOSThread(s.cfg.LockOSThread), gnet.WithLogger(gnetLogger{s.log}),
 			gnet.WithTicker(false))
@@ -84,5 +99,115 @@ func (s *Server) probe(path string, dead <-chan struct{}) error {
 		return errEngineStopped
 	case <-t.C:
 		return errors.New("no event loop answered")
+	}
+}
+
+// onBoot records the engine.
+func (s *Server) onBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
+	close(s.booted)
+	return gnet.None
+}
+
+// loopOf finds (binding on first sight) our loop for a gnet loop.
+func (s *Server) loopOf(el gnet.EventLoop) *loop {
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	for _, l := range s.loops {
+		if l.el == el {
+			return l
+		}
+	}
+	for _, l := range s.loops {
+		if l.el == nil {
+			l.el = el
+			l.bindDone.Store(true)
+			return l
+		}
+	}
+	panic("server: more gnet loops than configured")
+}
+
+// onOpen sets up a new TCP connection, handed over by the acceptor (which
+// counted it). Anything else is Run's probe of gnet's own socket.
+func (s *Server) onOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	h, ok := gc.Context().(*handoff)
+	if !ok {
+		s.probeOnce.Do(func() { close(s.loopsUp) })
+		return nil, gnet.Close
+	}
+	h.opened = true // from here OnClose gives the count back
+	if s.draining.Load() {
+		return nil, gnet.Close
+	}
+	s.stats.Accepted.Add(1)
+	l := s.loopOf(gc.EventLoop())
+	now := time.Now().UnixNano()
+	l.now = now
+	c := &conn{gc: gc, l: l, http: &httpState{}, lastRead: now}
+	c.http.parser.Max = s.cfg.MaxHeader
+	c.deadline = now + int64(s.cfg.HandshakeTimeout)
+	gc.SetContext(c)
+	l.add(c)
+	return nil, gnet.None
+}
+
+// onClose tells dispatch and frees the connection's buffers.
+func (s *Server) onClose(gc gnet.Conn, _ error) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		if _, ok := gc.Context().(*handoff); ok {
+			s.tcpCount.Add(-1) // closed by OnOpen while draining
+		}
+		return gnet.None
+	}
+	s.tcpCount.Add(-1)
+	c.to(stateClosed) // an open websocket ends with 1006
+	c.l.del(c)
+	if c.l.reading != c { // else readFrames settles the count when it returns
+		c.unaccountPartial()
+	}
+	c.dec.Release()
+	c.closeFile()
+	if c.l.cb == c { // a failed write inside c's callback closed it
+		pool.Put(c.l.swapCallback(c))
+	}
+	gc.SetContext(nil)
+	return gnet.None
+}
+
+// onTraffic reads requests or frames.
+func (s *Server) onTraffic(gc gnet.Conn) (action gnet.Action) {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return gnet.Close
+	}
+	defer func() {
+		if r := recover(); r != nil { // a bug: drop this connection, keep serving
+			s.stats.Panics.Add(1)
+			s.log.Error("server: panic reading a connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			action = gnet.Close
+		}
+	}()
+	if a, paused := c.gate(); paused {
+		return a
+	}
+	c.lastRead = c.l.now
+	for {
+		switch c.state {
+		case stateHTTP:
+			if !c.serveHTTP() {
+				return gnet.None
+			}
+		case stateWS, stateClosing:
+			return c.readBatch()
+		case stateClosed, stateLinger, stateFlushing:
+			_, _ = gc.Discard(-1) // unparsed
+			return gnet.None
+		case stateStream:
+			return c.streamInput()
+		default:
+			return gnet.None // pending: bytes wait in gnet's buffer
+		}
 	}
 }

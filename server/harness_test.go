@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -118,15 +119,10 @@ func (n *node) stop() error {
 	}
 }
 
+// eventually polls cond until it holds, for up to wait (testutil.Eventually).
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.Eventually(t, wait, what, cond)
 }
 
 type msg struct {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"errors"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -87,18 +86,11 @@ func (c *conn) serveHTTP() bool {
 	return c.state == stateHTTP || c.state == stateWS
 }
 
-// httpError answers a parse or handshake error and closes.
+// httpError answers a parse or handshake error (every one is a
+// *codec.HTTPError) as codec writes it, and closes. Loop only.
 func (c *conn) httpError(err error) {
-	var he *codec.HTTPError
-	if !errors.As(err, &he) {
-		c.respond(http.StatusBadRequest, err.Error(), false)
-		return
-	}
-	if he.Status == http.StatusUpgradeRequired {
-		c.respond(he.Status, he.Msg, false, "Sec-WebSocket-Version: 13", "Upgrade: websocket")
-		return
-	}
-	c.respond(he.Status, he.Msg, false)
+	_, _ = c.gc.Write(codec.AppendHTTPError(nil, err))
+	c.endResponse(false)
 }
 
 // respond writes a plain-text response; unless keepAlive it then closes.
@@ -110,7 +102,7 @@ func (c *conn) respond(status int, msg string, keepAlive bool, extra ...string) 
 // or closes once the response is out. A static file response streams its
 // file first (static.go). Loop only.
 func (c *conn) finish(resp Response, keepAlive, head bool) {
-	if c.state == stateClosed || c.isGone() {
+	if c.gone() {
 		resp.closeFile()
 		return
 	}
@@ -140,7 +132,7 @@ func (c *conn) endResponse(keepAlive bool) {
 		c.closeAfterFlush(c.l.srv.cfg.IdleTimeout)
 		return
 	}
-	c.state = stateHTTP
+	c.to(stateHTTP)
 	c.deadline = c.l.now + int64(c.l.srv.cfg.HandshakeTimeout)
 }
 
@@ -149,7 +141,7 @@ func (c *conn) serveRequest(r *codec.Request, p string, body []byte) {
 	s := c.l.srv
 	keep := r.KeepAlive()
 	method := string(r.Method())
-	if route, _ := s.hub.Router().Match(p); route != nil {
+	if route, _ := dsp.Match(s.hub, p); route != nil {
 		if method != http.MethodGet {
 			c.respond(http.StatusMethodNotAllowed, "method not allowed", keep, "Allow: GET")
 			return
@@ -174,7 +166,7 @@ func (c *conn) serveRequest(r *codec.Request, p string, body []byte) {
 		c.respond(http.StatusServiceUnavailable, "busy", keep, "Retry-After: 1")
 		return
 	}
-	c.state = statePending
+	c.to(statePending)
 	go c.runHandler(hr.h, req, body, keep, head)
 }
 
@@ -238,7 +230,7 @@ func (s *Server) findHandler(p string) *httpRoute {
 // upgrade checks and answers a websocket upgrade request. Loop only.
 func (c *conn) upgrade(r *codec.Request, p string) {
 	s := c.l.srv
-	route, params := s.hub.Router().Match(p)
+	route, params := dsp.Match(s.hub, p)
 	if route == nil {
 		c.respond(http.StatusNotFound, "not found", false)
 		return
@@ -259,11 +251,11 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 	}
 	key = append([]byte(nil), key...)
 	req := dispatch.NewRequest(r, c.gc.RemoteAddr(), params)
-	ctrl := s.hub.NewController(route)
-	if _, ok := ctrl.(dispatch.PreConnecter); ok && !route.Inline() {
-		c.state = statePending
-		s.hub.Go(uint64(c.gc.Fd()), func() {
-			status, msg := dispatch.PreConnect(ctrl, req)
+	ctrl := dsp.NewController(route)
+	if dsp.HasPreConnect(ctrl) && !route.Inline() {
+		c.to(statePending)
+		dsp.Go(s.hub, uint64(c.gc.Fd()), func() {
+			status, msg := dsp.PreConnect(ctrl, req)
 			c.l.submit(task{fn: func() {
 				c.accept(r, route, ctrl, req, key, status, msg)
 				if c.state == stateWS && c.gc.InboundBuffered() > 0 {
@@ -273,14 +265,14 @@ func (c *conn) upgrade(r *codec.Request, p string) {
 		})
 		return
 	}
-	status, msg := dispatch.PreConnect(ctrl, req)
+	status, msg := dsp.PreConnect(ctrl, req)
 	c.accept(r, route, ctrl, req, key, status, msg)
 }
 
 // accept finishes an upgrade once PreConnect has run; raw is the parsed
 // request, untouched while the upgrade was pending. Loop only.
 func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.Controller, req *dispatch.Request, key []byte, status int, msg string) {
-	if c.state == stateClosed || c.isGone() {
+	if c.gone() {
 		return
 	}
 	s := c.l.srv
@@ -299,7 +291,38 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 		c.respond(http.StatusServiceUnavailable, "too many connections", false, "Retry-After: 1")
 		return
 	}
-	c.counted = true
+	// Registered before the 101 goes out: a client that has its 101 is
+	// reached by every fan-out published after (a fan-out skips only loops
+	// whose table holds no recipient). What reaches c meanwhile is queued
+	// for the loop, which is busy here, so it follows the 101.
+	sock, err := dsp.Open(ctrl, c, route, req, c.l.idx)
+	if err != nil {
+		s.wsCount.Add(-1)
+		s.log.Error("server: upgrade failed", "err", err)
+		c.respond(http.StatusInternalServerError, "internal error", false)
+		return
+	}
+	c.sock = sock
+	resp := c.upgraded(raw, route, key)
+	if !route.Inline() {
+		_, _ = c.gc.Write(resp)
+		dsp.Opened(sock)
+		return
+	}
+	// Inline: OnOpen runs now, and the 101 goes out after it, ahead of
+	// what it wrote, so that what it asked of the loop (Subscribe) is
+	// queued before the client can act on its 101.
+	c.inCallback(func() {
+		c.l.stageFirst(resp)
+		dsp.Opened(sock)
+	})
+}
+
+// upgraded makes c a websocket, counted in wsCount already, and returns
+// its 101 (with the deflate and subprotocol answers), for the caller to
+// write. Loop only.
+func (c *conn) upgraded(raw *codec.Request, route *dispatch.Route, key []byte) []byte {
+	s := c.l.srv
 	var ext []byte
 	if s.cfg.Compress {
 		if p, resp, ok := codec.NegotiateDeflateWith(raw, codec.DeflateOptions{ClientNoContextTakeover: true}); ok {
@@ -309,25 +332,18 @@ func (c *conn) accept(raw *codec.Request, route *dispatch.Route, ctrl dispatch.C
 		}
 	}
 	proto := codec.SelectProtocol(raw, route.Protocols())
-	// Registered before the 101 goes out: a client that has its 101 is
-	// reached by every fan-out published after (a fan-out skips loops with
-	// no connections). What reaches c meanwhile is queued for the loop,
-	// which is busy here, so it follows the 101.
-	s.hub.Open(&c.dc, c, route, ctrl, req, c.l.idx)
-	c.opened = true
-	s.stats.Upgrades.Add(1) // before the 101: a client that has it sees itself counted
-	_, _ = c.gc.Write(codec.AppendUpgradeResponse(nil, key, proto, ext))
-	c.state = stateWS
+	resp := codec.AppendUpgradeResponse(nil, key, proto, ext)
+	c.to(stateWS)
+	if route.Inline() {
+		c.flags.Or(flagInline)
+	}
 	c.http = nil
 	c.deadline = 0
 	c.lastPing = c.l.now
 	c.tat = c.l.clock() // a full burst
 	c.dec.MaxMessage = s.cfg.MaxMessage
-	if route.Inline() {
-		c.inline(c.dc.Open)
-	} else {
-		c.dc.Open()
-	}
+	s.stats.Upgrades.Add(1)
+	return resp
 }
 
 // originAllowed checks the request's Origin against Config.Origins. With

@@ -12,22 +12,27 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/plezigo/plezi/codec"
+	"github.com/plezigo/plezi/internal/pool"
 )
 
-// loop is our side of one gnet event loop: its connections (for the timer
-// sweep) and an inbox of tasks from other goroutines, drained in one gnet
-// task per batch.
+// loop is our side of one gnet event loop: its connections (for the
+// timers) and an inbox of tasks from other goroutines, drained in one gnet
+// task per batch. The loop owns its connections: what other goroutines do
+// to one is a task in this inbox (dispatch's table of the loop's
+// websockets is the loop's too, and reached the same way).
 type loop struct {
-	idx      int
-	el       gnet.EventLoop // set once when the first connection opens on it; guarded by Server.bindMu
-	bindDone atomic.Bool    // el is set
-	srv      *Server
-	run      gnet.Runnable
+	idx       int
+	el        gnet.EventLoop // set once when the first connection opens on it; guarded by Server.bindMu
+	bindDone  atomic.Bool    // el is set
+	srv       *Server
+	drainTask gnet.Runnable // l.drain, bound once
 
 	mu        sync.Mutex
-	inbox     []task // guarded by mu
-	spare     []task // loop-owned
-	scheduled bool   // guarded by mu
+	inbox     []task  // guarded by mu
+	spare     []task  // loop-owned
+	scheduled bool    // guarded by mu
+	cb        *conn   // guarded by mu, written by the loop only (which reads it without): the connection whose inline callback runs
+	staged    *[]byte // guarded by mu: frames written to cb during its callback with the inbox empty, written when it returns
 
 	ctl []byte // loop-owned scratch for control frames
 
@@ -40,16 +45,15 @@ type loop struct {
 
 	drainers   []*conn       // loop-owned: connections waiting for their outbound to drain (drain.go)
 	drainSpare []*conn       // loop-owned: the other list, swapped in while pumpDrainers runs
-	pumpTimer  *time.Timer   // re-runs the drainers; armed by the loop only
-	pumpDelay  time.Duration // loop-owned: the next re-run's delay, backing off while nothing moves
-	pumpArmed  bool          // loop-owned: a re-run is scheduled
+	pumpDelay  time.Duration // loop-owned: the drainers' next re-check, backing off while nothing moves
 	fileBuf    []byte        // loop-owned scratch: one static file chunk (static.go)
 
-	watch  []watched   // loop-owned: paused or backlogged connections (backpressure.go)
-	timer  *time.Timer // looks at watch every watchTick while it is not empty
-	armed  bool        // loop-owned: timer is set
-	lookFn func()      // l.look, bound once
+	watch []watched // loop-owned: paused or backlogged connections (backpressure.go)
+	re    recheck   // the one timer re-checking drainers and watch (timers.go)
 
+	// conns is every TCP connection of the loop, for its timers; the
+	// websockets among them are in dispatch's table of the loop too (ids,
+	// types, channels). Both are the loop's alone.
 	conns  []*conn      // loop-owned
 	msgsIn atomic.Int64 // written by the loop only; one per loop so loops share no cache line
 	now    int64        // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
@@ -67,8 +71,8 @@ type task struct {
 
 func newLoop(s *Server, idx int) *loop {
 	l := &loop{idx: idx, srv: s}
-	l.run = gnet.RunnableFunc(l.drain)
-	l.lookFn = l.look
+	l.drainTask = gnet.RunnableFunc(l.drain)
+	l.re.fn = l.recheck
 	return l
 }
 
@@ -83,7 +87,7 @@ func (l *loop) submit(t task) {
 	if !wake {
 		return
 	}
-	if err := l.el.Execute(context.Background(), l.run); err != nil {
+	if err := l.el.Execute(context.Background(), l.drainTask); err != nil {
 		// The engine is stopping: nothing will run on the loop again.
 		l.mu.Lock()
 		l.inbox = l.inbox[:0]
@@ -92,12 +96,54 @@ func (l *loop) submit(t task) {
 	}
 }
 
-// idle reports whether the inbox is empty. Concurrency-safe.
-func (l *loop) idle() bool {
+// queue hands an encoded frame for c to the loop. Writes reach a
+// connection in the order they entered the loop's inbox, whatever
+// primitive made them (fan-out tasks, unicasts, direct writes). Inside c's
+// inline callback, with nothing queued before it (the inbox empty and no
+// write task of c later in the batch the loop drains: c's queuedOne
+// count), the frame is staged and written when the callback returns, with
+// no task and no wake-up.
+// Concurrency-safe.
+func (l *loop) queue(c *conn, b *[]byte) {
 	l.mu.Lock()
-	n := len(l.inbox)
+	if l.cb == c && len(l.inbox) == 0 && c.flags.Load() < queuedOne {
+		if l.staged == nil {
+			l.staged = b
+		} else {
+			*l.staged = append(*l.staged, *b...)
+			pool.Put(b)
+		}
+		l.mu.Unlock()
+		return
+	}
+	c.flags.Add(queuedOne) // taken off by runTask
 	l.mu.Unlock()
-	return n == 0
+	l.submit(task{c: c, buf: b})
+}
+
+// stageFirst puts b (the 101 of an inline route, copied) first in what the
+// running callback writes when it returns. Loop only, at the start of a
+// callback.
+func (l *loop) stageFirst(b []byte) {
+	buf := pool.Get(len(b))
+	*buf = append(*buf, b...)
+	l.mu.Lock()
+	if l.staged != nil {
+		*buf = append(*buf, *l.staged...)
+		pool.Put(l.staged)
+	}
+	l.staged = buf
+	l.mu.Unlock()
+}
+
+// swapCallback makes c the connection whose inline callback runs (nil: none)
+// and returns what was staged for the one before. Loop only.
+func (l *loop) swapCallback(c *conn) *[]byte {
+	l.mu.Lock()
+	b := l.staged
+	l.staged, l.cb = nil, c
+	l.mu.Unlock()
+	return b
 }
 
 // drain runs every queued task, in order. Loop only.
@@ -130,7 +176,7 @@ func (l *loop) runTask(t *task) {
 	case t.c == nil:
 		t.fn()
 	case t.fn != nil:
-		t.c.inline(t.fn)
+		t.c.inCallback(t.fn)
 	default:
 		t.c.flags.Add(^(queuedOne - 1)) // one write task of c fewer
 		t.c.write(t.buf)
@@ -156,6 +202,13 @@ func (l *loop) del(c *conn) {
 	l.conns = l.conns[:last]
 	c.idx = -1
 }
+
+// The control frames sent without a payload, encoded once (gnet copies
+// what the socket does not take, so they are shared read-only).
+var (
+	pingFrame       = codec.AppendFrame(nil, ws.OpPing, true, nil)
+	emptyCloseFrame = codec.AppendFrame(nil, ws.OpClose, true, nil)
+)
 
 // frame encodes a control frame into the loop's scratch. Loop only; valid
 // until the next call.

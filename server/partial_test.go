@@ -60,13 +60,13 @@ func TestMessageTimeout(t *testing.T) {
 }
 
 // TestPartialBytesCap: connections each holding a large partial message
-// (a 100 KiB first fragment, in a 256 KiB buffer) fill the node-wide cap;
+// (a 100 KiB first fragment, in a 128 KiB buffer) fill the node-wide cap;
 // the one that passes it is failed with 1013 and counted, the others go
 // on (a ping between fragments is answered), and every byte is given back
 // as they close.
 func TestPartialBytesCap(t *testing.T) {
 	t.Parallel()
-	const held = 256 << 10 // the pooled buffer of a 100 KiB fragment
+	const held = 128 << 10 // the pooled buffer of a 100 KiB fragment (internal/pool: powers of two)
 	n := start(t, server.Config{Loops: 1, MaxMessage: 1 << 20, MaxPartialBytes: 4 * held, CloseTimeout: time.Minute})
 	st := n.Stats()
 	frag := wstest.Frame{Op: wstest.OpBinary, Payload: bytes.Repeat([]byte{1}, 100<<10)}

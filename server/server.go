@@ -9,17 +9,16 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/bridge"
 	"github.com/plezigo/plezi/internal/jsclient"
 )
 
@@ -64,8 +63,6 @@ type Stats struct {
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
 type Server struct {
-	gnet.BuiltinEventEngine
-
 	cfg   Config
 	log   *slog.Logger
 	hub   *dispatch.Hub
@@ -113,7 +110,7 @@ var (
 // with cfg's Broker and Identities (see Config): with neither, one node
 // runs on its own, everything in process. To share a Redis with other
 // nodes, build the broker with cluster.FromURL and set Config.Broker; the
-// caller owns it and closes it after Run returns.
+// caller owns it and closes it after Run returns. Concurrency-safe.
 func New(cfg Config) *Server {
 	cfg.fill()
 	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}),
@@ -125,11 +122,11 @@ func New(cfg Config) *Server {
 	for i := 0; i < cfg.Loops; i++ {
 		s.loops = append(s.loops, newLoop(s, i))
 	}
-	s.hub = dispatch.NewHub(dispatch.HubConfig{
-		Node: cfg.Node, Loops: cfg.Loops, Runner: dispatch.LoopsFunc(s.runOn),
-		Broker: cfg.Broker, Identities: ids, Workers: cfg.Workers, Logger: cfg.Logger,
-		Secret: secretOf(cfg.ClusterSecret), NoteWindow: cfg.NoteWindow,
-	})
+	s.hub = dsp.NewHub(bridge.HubConfig{
+		Node: cfg.Node, Loops: cfg.Loops, Runner: hubLoops{s},
+		Workers: cfg.Workers, Logger: cfg.Logger, Secret: secretOf(cfg.ClusterSecret),
+		NoteWindow: cfg.NoteWindow,
+	}, cfg.Broker, ids)
 	_ = s.Handle("/healthz", getOnly(s.healthz)) // cannot fail: a new server, three patterns
 	_ = s.Handle("/readyz", getOnly(s.readyz))
 	_ = s.Handle("/plezi.js", getOnly(func(*dispatch.Request, []byte) Response {
@@ -161,13 +158,14 @@ func identitiesOf(cfg Config) dispatch.Identities {
 }
 
 // Hub returns the server's dispatch hub (Multicast, Unicast, Notify, ...).
+// Concurrency-safe.
 func (s *Server) Hub() *dispatch.Hub { return s.hub }
 
 // Broker returns the node's broker, Config.Broker (nil on a single node
 // without one). Concurrency-safe.
 func (s *Server) Broker() dispatch.Broker { return s.cfg.Broker }
 
-// Stats returns the server's counters.
+// Stats returns the server's counters. Concurrency-safe.
 func (s *Server) Stats() *Stats { return &s.stats }
 
 // fixed reports why routes and handlers can no longer change: ErrStopped,
@@ -241,32 +239,36 @@ func (s *Server) StaticFS(prefix string, fsys fs.FS) error {
 	return s.Handle(prefix+"*", staticHandler(prefix, fsys))
 }
 
-// Multicast delivers event to every connection of the app.
+// Multicast delivers event to every connection of the app. Concurrency-safe.
 func (s *Server) Multicast(event string, args ...any) { s.hub.Multicast(event, args...) }
 
-// Unicast delivers event to one connection by id.
+// Unicast delivers event to one connection by id. Concurrency-safe.
 func (s *Server) Unicast(id, event string, args ...any) bool {
 	return s.hub.Unicast(id, event, args...)
 }
 
 // Notify delivers event to identity (mailbox + live connections).
+// Concurrency-safe; it waits for the identity store.
 func (s *Server) Notify(identity, event string, args ...any) bool {
 	return s.hub.Notify(identity, event, args...)
 }
 
-// Publish writes text to every subscriber of channel.
+// Publish writes text to every subscriber of channel. Concurrency-safe.
 func (s *Server) Publish(channel, text string) { s.hub.Publish(channel, text) }
 
 // PublishBinary writes b to every subscriber of channel.
+// Concurrency-safe; b is not retained.
 func (s *Server) PublishBinary(channel string, b []byte) { s.hub.PublishBinary(channel, b) }
 
-// Ready is closed once the server accepts connections.
+// Ready is closed once the server accepts connections. Concurrency-safe.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Addr returns the bound address once Ready is closed.
+// Concurrency-safe once Ready is closed.
 func (s *Server) Addr() string { return s.addr }
 
 // MessagesIn returns the number of websocket messages received.
+// Concurrency-safe.
 func (s *Server) MessagesIn() int64 {
 	var n int64
 	for _, l := range s.loops {
@@ -276,11 +278,12 @@ func (s *Server) MessagesIn() int64 {
 }
 
 // Connections returns the number of open websocket connections.
+// Concurrency-safe.
 func (s *Server) Connections() int { return int(s.wsCount.Load()) }
 
 // Healthy reports whether the node serves and hears its cluster: false
 // from the start of shutdown (DrainDelay included) and while the broker
-// reports itself unhealthy (a deaf Redis subscription).
+// reports itself unhealthy (a deaf Redis subscription). Concurrency-safe.
 func (s *Server) Healthy() bool {
 	if h, ok := s.cfg.Broker.(interface{ Healthy() bool }); ok && !h.Healthy() {
 		return false
@@ -298,7 +301,8 @@ func (s *Server) healthz(*dispatch.Request, []byte) Response {
 // OnShutdown, every websocket is closed with 1001 and flushed (bounded by
 // ShutdownTimeout). GOMAXPROCS (Config.Procs) is put back when it returns.
 // A Server runs once: Run while it runs is ErrStarted, after it returned
-// ErrStopped.
+// ErrStopped. Call it from one goroutine, which it blocks; the other
+// methods may be called from any goroutine meanwhile.
 func (s *Server) Run(ctx context.Context) error {
 	if s.started.Swap(true) {
 		return s.fixed()
@@ -310,10 +314,10 @@ func (s *Server) Run(ctx context.Context) error {
 		defer stop()
 	}
 	defer s.setProcs()()
-	if err := s.hub.Start(ctx); err != nil {
+	if err := dsp.Start(s.hub); err != nil {
 		return err
 	}
-	defer s.hub.Stop()
+	defer dsp.Stop(s.hub)
 	ln, err := listen(&s.cfg)
 	if err != nil {
 		return err
@@ -381,7 +385,7 @@ func (s *Server) setProcs() (restore func()) {
 func (s *Server) drain() {
 	s.draining.Store(true)
 	s.log.Info("server: draining", "connections", s.wsCount.Load())
-	s.hub.ShutdownAll()
+	dsp.ShutdownAll(s.hub)
 	for _, l := range s.loops {
 		if l.bound() {
 			l.submit(task{fn: l.closeIdleHTTP})
@@ -392,210 +396,6 @@ func (s *Server) drain() {
 	// (which closes Ready), so reading them may race with a quick cancel.
 	for s.tcpCount.Load() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// sweeper runs the timer sweep on every loop until ctx ends.
-// It owns nothing else; Run stops it after draining.
-func (s *Server) sweeper(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	t := time.NewTicker(s.cfg.tick())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			for _, l := range s.loops {
-				if l.bound() {
-					l.submit(task{fn: l.sweep})
-				}
-			}
-		}
-	}
-}
-
-// runOn runs fn on loop i (dispatch.Loops).
-func (s *Server) runOn(i int, fn func()) {
-	if l := s.loops[i]; l.bound() {
-		l.submit(task{fn: fn})
-	}
-}
-
-// OnBoot records the engine.
-func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
-	s.eng = eng
-	close(s.booted)
-	return gnet.None
-}
-
-// loopOf finds (binding on first sight) our loop for a gnet loop.
-func (s *Server) loopOf(el gnet.EventLoop) *loop {
-	s.bindMu.Lock()
-	defer s.bindMu.Unlock()
-	for _, l := range s.loops {
-		if l.el == el {
-			return l
-		}
-	}
-	for _, l := range s.loops {
-		if l.el == nil {
-			l.el = el
-			l.bindDone.Store(true)
-			return l
-		}
-	}
-	panic("server: more gnet loops than configured")
-}
-
-// OnOpen sets up a new TCP connection, handed over by the acceptor (which
-// counted it). Anything else is Run's probe of gnet's own socket.
-func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	h, ok := gc.Context().(*handoff)
-	if !ok {
-		s.probeOnce.Do(func() { close(s.loopsUp) })
-		return nil, gnet.Close
-	}
-	h.opened = true // from here OnClose gives the count back
-	if s.draining.Load() {
-		return nil, gnet.Close
-	}
-	s.stats.Accepted.Add(1)
-	l := s.loopOf(gc.EventLoop())
-	now := time.Now().UnixNano()
-	l.now = now
-	c := &conn{gc: gc, l: l, http: &httpState{}, lastRead: now}
-	c.http.parser.Max = s.cfg.MaxHeader
-	c.deadline = now + int64(s.cfg.HandshakeTimeout)
-	gc.SetContext(c)
-	l.add(c)
-	return nil, gnet.None
-}
-
-// OnClose tells dispatch and frees the connection's buffers.
-func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		if _, ok := gc.Context().(*handoff); ok {
-			s.tcpCount.Add(-1) // closed by OnOpen while draining
-		}
-		return gnet.None
-	}
-	s.tcpCount.Add(-1)
-	c.setGone()
-	if c.state == stateWS {
-		c.closed(1006, "")
-	} else if c.counted {
-		c.closed(0, "")
-	}
-	c.state = stateClosed
-	c.l.del(c)
-	if c.l.reading != c { // else readFrames settles the count when it returns
-		c.unaccountPartial()
-	}
-	c.dec.Release()
-	c.closeFile()
-	c.mu.Lock()
-	if c.out != nil {
-		putBuf(c.out)
-		c.out = nil
-		c.setStaged(false)
-	}
-	c.mu.Unlock()
-	gc.SetContext(nil)
-	return gnet.None
-}
-
-// OnTraffic reads requests or frames.
-func (s *Server) OnTraffic(gc gnet.Conn) (action gnet.Action) {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return gnet.Close
-	}
-	defer func() {
-		if r := recover(); r != nil { // a bug: drop this connection, keep serving
-			s.stats.Panics.Add(1)
-			s.log.Error("server: panic reading a connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			action = gnet.Close
-		}
-	}()
-	if a, paused := c.gate(); paused {
-		return a
-	}
-	c.lastRead = c.l.now
-	for {
-		switch c.state {
-		case stateHTTP:
-			if !c.serveHTTP() {
-				return gnet.None
-			}
-		case stateWS, stateClosing:
-			return c.readBatch()
-		case stateClosed, stateLinger, stateFlushing:
-			_, _ = gc.Discard(-1) // unparsed
-			return gnet.None
-		case stateStream:
-			return c.streamInput()
-		default:
-			return gnet.None // pending: bytes wait in gnet's buffer
-		}
-	}
-}
-
-// closeIdleHTTP closes connections waiting for a request. Loop only.
-func (l *loop) closeIdleHTTP() {
-	for i := len(l.conns) - 1; i >= 0; i-- {
-		if c := l.conns[i]; c.state == stateHTTP {
-			c.state = stateClosed
-			c.setGone()
-			_ = c.gc.Close()
-		}
-	}
-}
-
-// sweep runs the connection timers of the loop. Loop only.
-func (l *loop) sweep() {
-	now := time.Now().UnixNano()
-	l.now = now
-	for i := len(l.conns) - 1; i >= 0; i-- {
-		c := l.conns[i]
-		switch c.state {
-		case stateHTTP: // not statePending: the timeout bounds the client's request, not a handler's work
-			if c.deadline != 0 && now > c.deadline {
-				l.srv.stats.HandshakeTimeouts.Add(1)
-				c.drop()
-			}
-		case stateWS:
-			l.sweepWS(c, now)
-		case stateStream:
-			if now > c.deadline { // the client read nothing for IdleTimeout
-				l.srv.stats.IdleTimeouts.Add(1)
-				c.drop()
-			}
-		case stateClosing, stateLinger, stateFlushing:
-			if now > c.deadline {
-				c.drop()
-			}
-		}
-	}
-}
-
-// sweepWS runs an open websocket's timers: the message in progress, idle
-// close (a clean close, waiting for the peer's), ping. Loop only.
-func (l *loop) sweepWS(c *conn, now int64) {
-	cfg := &l.srv.cfg
-	ping := int64(cfg.PingInterval)
-	switch quiet := now - c.lastRead; {
-	case c.deadline != 0 && now > c.deadline:
-		l.srv.stats.MessageTimeouts.Add(1)
-		c.unaccountPartial()
-		c.fail(ws.StatusPolicyViolation, "message timeout")
-	case quiet > int64(cfg.IdleTimeout):
-		l.srv.stats.IdleTimeouts.Add(1)
-		c.closeWith(ws.StatusGoingAway, "idle timeout")
-	case quiet >= ping && now-c.lastPing >= ping:
-		c.lastPing = now
-		c.writeNow(l.frame(ws.OpPing, nil))
 	}
 }
 

@@ -13,11 +13,11 @@ import (
 // writes are staged and flushed once for the whole batch: one write per
 // read, not one per message. Loop only, from OnTraffic.
 func (c *conn) readBatch() gnet.Action {
-	if !c.opened || !c.dc.Route().Inline() {
+	if c.flags.Load()&flagInline == 0 {
 		return c.readFrames()
 	}
 	var a gnet.Action
-	c.inline(func() { a = c.readFrames() })
+	c.inCallback(func() { a = c.readFrames() })
 	return a
 }
 
@@ -167,7 +167,7 @@ func (c *conn) onFrame(ev *codec.Event) {
 			return
 		}
 		c.l.msgsIn.Add(1)
-		c.dc.Receive(ev.Payload, ev.Kind == codec.KindBinary)
+		dsp.Receive(c.sock, ev.Payload, ev.Kind == codec.KindBinary)
 	case codec.KindPing:
 		if c.state == stateWS {
 			c.writeNow(c.l.frame(ws.OpPong, ev.Payload))
@@ -184,12 +184,12 @@ func (c *conn) onClose(ev *codec.Event) {
 	if c.state == stateWS {
 		code := ev.CloseCode
 		if code == ws.StatusNoStatusRcvd {
-			c.writeNow(c.l.frame(ws.OpClose, nil))
+			c.writeNow(emptyCloseFrame)
 		} else {
 			c.writeNow(c.l.closeFrame(code, ""))
 		}
+		c.toEnded(stateFlushing, code, string(ev.CloseReason))
 		c.closeAfterFlush(c.l.srv.cfg.CloseTimeout)
-		c.closed(int(code), string(ev.CloseReason))
 		return
 	}
 	c.closeAfterFlush(c.l.srv.cfg.CloseTimeout)

@@ -26,6 +26,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/internal/wstest"
 )
 
@@ -448,11 +449,5 @@ func expectClosed(t testing.TB, conn net.Conn) {
 // eventually polls cond every few milliseconds until it holds or d passes.
 func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, d, what, cond)
 }

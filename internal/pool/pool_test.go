@@ -16,3 +16,17 @@ func TestGetPut(t *testing.T) {
 		}
 	}
 }
+
+func TestGrow(t *testing.T) {
+	t.Parallel()
+	b := Get(10)
+	*b = append(*b, "hello"...)
+	same := Grow(b, 100)
+	if same != b {
+		t.Fatal("Grow replaced a buffer that had the room")
+	}
+	big := Grow(b, 1<<20)
+	if string(*big) != "hello" || cap(*big) < 1<<20+5 {
+		t.Fatalf("Grow: %q cap %d", *big, cap(*big))
+	}
+}

@@ -3,7 +3,6 @@ package push
 import (
 	"context"
 	"encoding/json"
-	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -32,20 +31,19 @@ type nodeStats struct {
 // /api/broadcast takes them ("push", "chat").
 func (s *Service) localStats() nodeStats {
 	st := nodeStats{Node: s.hub.Node(), Connections: map[string]int{"total": 0}, Channels: s.hub.Channels()}
-	s.hub.Each(func(c *dispatch.Conn) {
-		st.Connections["total"]++
-		st.Connections[controllerName(reflect.TypeOf(c.Controller()))]++
+	s.hub.Controllers(func(name string, n int64) {
+		if n <= 0 {
+			return
+		}
+		st.Connections["total"] += int(n)
+		st.Connections[controllerName(name)] += int(n)
 	})
 	return st
 }
 
 // controllerName is a controller type's name with its first letter in
-// lower case: *push.Push → "push".
-func controllerName(t reflect.Type) string {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	n := t.Name()
+// lower case: Push → "push".
+func controllerName(n string) string {
 	if n == "" {
 		return "?"
 	}

@@ -1,9 +1,8 @@
-package cluster_test
+package dispatch_test
 
 import (
 	"testing"
 
-	"github.com/plezigo/plezi/cluster"
 	"github.com/plezigo/plezi/dispatch"
 )
 
@@ -56,26 +55,6 @@ func TestMatchGlob(t *testing.T) {
 	for _, tt := range globTests {
 		if got := dispatch.MatchGlob(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("MatchGlob(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
-		}
-	}
-}
-
-// TestPSubscribeGlob runs the same table through Memory.PSubscribe.
-func TestPSubscribeGlob(t *testing.T) {
-	t.Parallel()
-	for _, tt := range globTests {
-		m := cluster.NewMemory()
-		got := false
-		cancel, err := m.PSubscribe(tt.pattern, func(topic string, _ []byte) { got = topic == tt.s })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Publish(tt.s, nil); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		if got != tt.want {
-			t.Errorf("PSubscribe(%q) got Publish(%q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
 	}
 }
