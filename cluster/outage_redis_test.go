@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,38 +199,54 @@ func TestPlainRenewOverlap(t *testing.T) {
 	restores := make(chan struct{}, 1)
 	b.OnRestore(func() { restores <- struct{}{} })
 	const n = 3000
+	// A publish that failed (the machine starved the broker past its
+	// Timeout) was never sent, or sent and not answered: it may be missing
+	// or arrive once, in its place. Everything else must arrive once, in
+	// order, across the renewal.
+	var failed sync.Map
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := range n {
-			_ = a.Publish("all", []byte("m"+strconv.Itoa(i)))
+			if a.Publish("all", []byte("m"+strconv.Itoa(i))) != nil {
+				failed.Store(i, true)
+			}
 			if i == n/3 {
 				b.sub.renew()
 			}
 		}
 	}()
 	<-done
-	stream := func() (l []string) {
+	nFailed := 0
+	failed.Range(func(any, any) bool { nFailed++; return true })
+	stream := func() (l []int) {
 		for _, m := range got.list() {
-			if m != "ready" {
-				l = append(l, m)
+			if k, err := strconv.Atoi(strings.TrimPrefix(m, "m")); err == nil {
+				l = append(l, k)
 			}
 		}
 		return l
 	}
-	if !poll(10*time.Second, func() bool { return len(stream()) >= n }) {
-		l := stream()
-		for i, m := range l {
-			if m != "m"+strconv.Itoa(i) {
-				t.Fatalf("%d messages; message %d is %q (then %q)", len(l), i, m, l[min(i+1, len(l)-1)])
+	_ = poll(10*time.Second, func() bool { return len(stream()) >= n })
+	next := 0 // the lowest index still expected
+	for pos, k := range stream() {
+		for ; next < k; next++ {
+			if _, ok := failed.Load(next); !ok {
+				t.Fatalf("message %d (at %d) is m%d: m%d was lost across the renewal", pos, pos, k, next)
 			}
 		}
-		t.Fatalf("%d messages of %d", len(l), n)
-	}
-	for i, m := range stream() {
-		if m != "m"+strconv.Itoa(i) {
-			t.Fatalf("message %d is %q: lost or repeated across the renewal", i, m)
+		if k < next {
+			t.Fatalf("message %d is m%d again or out of order (expected m%d or later)", pos, k, next)
 		}
+		next = k + 1
+	}
+	for ; next < n; next++ {
+		if _, ok := failed.Load(next); !ok {
+			t.Fatalf("m%d never arrived (%d publishes failed)", next, nFailed)
+		}
+	}
+	if nFailed > 0 {
+		t.Logf("%d publishes failed under load; the rest arrived once, in order", nFailed)
 	}
 	select {
 	case <-restores:

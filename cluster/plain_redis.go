@@ -35,6 +35,7 @@ type plainReader struct {
 	gen     uint64
 	want    int           // subscriptions it opened with
 	standby atomic.Bool   // a renewal's connection before the marker: drops what it hears
+	prev    *plainReader  // the connection a renewal replaces (delivers up to the marker); set before the reader starts, then the reader's
 	ready   chan struct{} // closed once Redis confirmed want subscriptions
 	active  chan struct{} // closed when standby ends
 	stopped chan struct{} // closed when the reader returns
@@ -51,7 +52,7 @@ func (p *plainSub) open() {
 	p.r.mu.Lock()
 	defer p.r.mu.Unlock()
 	p.gen = 1
-	p.cur = p.dialLocked(1, false)
+	p.cur = p.dialLocked(1, false, nil)
 }
 
 func (p *plainSub) publish(ctx context.Context, c redis.Cmdable, topic string, data []byte) *redis.IntCmd {
@@ -118,7 +119,7 @@ func (p *plainSub) renew() {
 		return
 	}
 	p.gen++
-	p.next = p.dialLocked(p.gen, true)
+	p.next = p.dialLocked(p.gen, true, p.cur)
 	r.wg.Add(1)
 	go p.switchTo(p.next)
 }
@@ -164,15 +165,16 @@ func (p *plainSub) close() {
 }
 
 // dialLocked opens a subscription connection with every channel and
-// pattern and starts its reader. Lock should be held.
-func (p *plainSub) dialLocked(gen uint64, standby bool) *plainReader {
+// pattern and starts its reader; prev is the connection it replaces, if
+// any. Lock should be held.
+func (p *plainSub) dialLocked(gen uint64, standby bool, prev *plainReader) *plainReader {
 	r := p.r
 	chans := []string{r.key(r.probe)}
 	for topic := range r.subs {
 		chans = append(chans, r.key(topic))
 	}
 	rd := &plainReader{gen: gen, want: len(chans) + len(r.psubs), ready: make(chan struct{}),
-		active: make(chan struct{}), stopped: make(chan struct{})}
+		active: make(chan struct{}), stopped: make(chan struct{}), prev: prev}
 	rd.standby.Store(standby)
 	rd.ps = r.c.Subscribe(r.ctx, chans...)
 	if len(r.psubs) > 0 {
@@ -271,6 +273,14 @@ func (p *plainSub) probe(rd *plainReader, payload string) bool {
 	switch {
 	case err != nil:
 	case g == rd.gen:
+		// The old connection delivers what came before the marker: wait
+		// until it has (it stops at the marker), so the two never deliver
+		// at once and order holds across the switch. A deaf old connection
+		// never gets there: bounded.
+		if rd.prev != nil {
+			p.r.await(rd.prev.stopped, 2*p.r.cfg.Timeout)
+			rd.prev = nil // read and written by this reader only; no chain of old readers
+		}
 		rd.activate()
 	case g > rd.gen:
 		return false
