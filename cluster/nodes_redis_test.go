@@ -15,6 +15,7 @@ import (
 
 	"github.com/plezigo/plezi/cluster"
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -341,12 +342,8 @@ func TestUnicastBurstBatched(t *testing.T) {
 			// The publisher counts a round once Redis has answered, which
 			// may be after the ping was delivered: wait for the count.
 			st := a.Hub().Stats()
-			for st.ClusterEnvelopes.Load() != pings {
-				if time.Now().After(deadline) {
-					t.Fatalf("%d envelopes counted for %d pings", st.ClusterEnvelopes.Load(), pings)
-				}
-				time.Sleep(time.Millisecond)
-			}
+			testutil.Eventually(t, time.Until(deadline), fmt.Sprintf("%d envelopes counted for %d pings", pings, pings),
+				func() bool { return st.ClusterEnvelopes.Load() == pings })
 			env0, msg0, rt0 := st.ClusterEnvelopes.Load(), st.ClusterMessages.Load(), st.ClusterRoundTrips.Load()
 			const n = 2000
 			for i := range n {

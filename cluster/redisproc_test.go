@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -66,13 +67,9 @@ func (p *RedisProc) Start() {
 	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(p.cmd, p.done)
 	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("redis-server on %s never answered", p.Addr())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(p.t, 10*time.Second, "redis-server on "+p.Addr()+" answering", func() bool {
+		return c.Ping(context.Background()).Err() == nil
+	})
 }
 
 // Kill ends the server with SIGKILL and waits for it.

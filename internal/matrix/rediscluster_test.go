@@ -3,6 +3,7 @@ package matrix
 import (
 	"errors"
 	"fmt"
+	"github.com/plezigo/plezi/internal/testutil"
 	"net"
 	"os"
 	"os/exec"
@@ -140,13 +141,4 @@ func cli(addr string, args ...string) string {
 }
 
 // poll reports whether cond held within d.
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
-}
+func poll(d time.Duration, cond func() bool) bool { return testutil.Poll(d, cond) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/plezigo/plezi/dispatch"
 	"github.com/plezigo/plezi/internal/ops"
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -189,11 +190,5 @@ func dialFan(t testing.TB, addr string, h http.Header) (*websocket.Conn, error) 
 
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, wait, what, cond)
 }

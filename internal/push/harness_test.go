@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/plezigo/plezi/internal/push"
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -105,13 +106,7 @@ func startNodeWith(t testing.TB, cfg push.Config, scfg server.Config, extra func
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, wait, what, cond)
 }
 
 // frame is one server frame of /push, decoded loosely.
