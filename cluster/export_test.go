@@ -9,7 +9,7 @@ import (
 var StopSharedCluster = stopSharedCluster
 
 // SharedClusterURL is the URL of the package's test Redis Cluster.
-func SharedClusterURL(t testing.TB) string { return sharedCluster(t).url }
+func SharedClusterURL(t testing.TB) string { return sharedCluster(t).URL }
 
 // CheckFor polls cond until it holds; past d the test fails.
 func CheckFor(t *testing.T, d time.Duration, what string, cond func() bool) {

@@ -1,14 +1,7 @@
 package cluster
 
 import (
-	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,23 +15,15 @@ import (
 // parallel tests sees the layout change under it.
 var shared struct {
 	once sync.Once
-	c    *redisCluster
+	c    *testutil.RedisCluster
 	err  error
 }
 
-// redisCluster is a running test cluster.
-type redisCluster struct {
-	url   string
-	addrs []string
-	procs []*exec.Cmd
-	dir   string
-}
-
-// sharedCluster returns the URL of the package's test cluster, starting
-// it on first use.
-func sharedCluster(t testing.TB) *redisCluster {
+// sharedCluster returns the package's test cluster, starting it on first
+// use.
+func sharedCluster(t testing.TB) *testutil.RedisCluster {
 	t.Helper()
-	shared.once.Do(func() { shared.c, shared.err = launchCluster() })
+	shared.once.Do(func() { shared.c, shared.err = testutil.StartRedisCluster() })
 	if shared.err != nil {
 		t.Fatalf("redis cluster: %v", shared.err)
 	}
@@ -48,91 +33,8 @@ func sharedCluster(t testing.TB) *redisCluster {
 // stopSharedCluster ends the shared cluster, if one was started.
 func stopSharedCluster() {
 	if shared.c != nil {
-		shared.c.stop()
+		shared.c.Stop()
 	}
-}
-
-// launchCluster runs a three-master Redis Cluster on free ports.
-func launchCluster() (*redisCluster, error) {
-	dir, err := os.MkdirTemp("", "plezi-cluster-")
-	if err != nil {
-		return nil, err
-	}
-	c := &redisCluster{dir: dir}
-	if err := c.start(); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return c, nil
-}
-
-func (c *redisCluster) start() error {
-	for i := range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		d := filepath.Join(c.dir, strconv.Itoa(i))
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return err
-		}
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--save", "", "--appendonly", "no")
-		cmd.Dir = d
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("redis-server: %w", err)
-		}
-		c.procs = append(c.procs, cmd)
-		c.addrs = append(c.addrs, "127.0.0.1:"+strconv.Itoa(port))
-	}
-	for _, a := range c.addrs {
-		if !poll(5*time.Second, func() bool { return c.cli(a, "ping") == nil }) {
-			return errors.New("redis node " + a + " did not answer")
-		}
-	}
-	args := append([]string{"--cluster", "create"}, c.addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("cluster create: %v\n%s", err, out)
-	}
-	for _, a := range c.addrs {
-		ok := poll(10*time.Second, func() bool {
-			out, _ := exec.Command("redis-cli", "-u", "redis://"+a, "cluster", "info").Output()
-			return strings.Contains(string(out), "cluster_state:ok")
-		})
-		if !ok {
-			return errors.New("cluster_state never ok on " + a)
-		}
-	}
-	c.url = fmt.Sprintf("redis+cluster://%s?addr=%s&addr=%s", c.addrs[0], c.addrs[1], c.addrs[2])
-	return nil
-}
-
-func (c *redisCluster) stop() {
-	for _, p := range c.procs {
-		_ = p.Process.Kill()
-		_ = p.Wait()
-	}
-	_ = os.RemoveAll(c.dir)
-}
-
-// cli runs redis-cli against addr and returns its error.
-func (c *redisCluster) cli(addr string, args ...string) error {
-	_, err := c.out(addr, args...)
-	return err
-}
-
-// out runs redis-cli against addr and returns its trimmed output.
-func (c *redisCluster) out(addr string, args ...string) (string, error) {
-	b, err := exec.Command("redis-cli", append([]string{"-u", "redis://" + addr}, args...)...).Output()
-	s := strings.TrimSpace(string(b))
-	if err == nil && strings.HasPrefix(s, "ERR") {
-		err = errors.New(s)
-	}
-	return s, err
 }
 
 // poll reports whether cond held within d.
@@ -143,7 +45,7 @@ func poll(d time.Duration, cond func() bool) bool { return testutil.Poll(d, cond
 // slot (Lua scripts would fail across slots).
 func TestRedisCluster(t *testing.T) {
 	t.Parallel()
-	url := sharedCluster(t).url
+	url := sharedCluster(t).URL
 	p := testPrefix(t)
 	a, b := newTestRedis(t, url, p), newTestRedis(t, url, p)
 	var got inbox

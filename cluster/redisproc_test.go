@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/plezigo/plezi/internal/testutil"
 )
 
 // RedisProc is a private redis-server for fault tests, on its own port:

@@ -54,7 +54,7 @@ func ready(t *testing.T, a *Redis, topic string, in *numbered) {
 // a different master each time and arrives out of order.)
 func TestClusterPublishOrder(t *testing.T) {
 	t.Parallel()
-	url := sharedCluster(t).url
+	url := sharedCluster(t).URL
 	p := testPrefix(t)
 	a, b := newTestRedis(t, url, p), newTestRedis(t, url, p)
 	const n = 1000
@@ -103,7 +103,7 @@ func TestClusterPublishOrder(t *testing.T) {
 // (matched locally against every topic heard), beside plain ones.
 func TestClusterPatterns(t *testing.T) {
 	t.Parallel()
-	url := sharedCluster(t).url
+	url := sharedCluster(t).URL
 	p := testPrefix(t)
 	a, b := newTestRedis(t, url, p), newTestRedis(t, url, p)
 	var got, pgot inbox
@@ -134,7 +134,7 @@ func TestClusterPatterns(t *testing.T) {
 // master (three), whatever its topics; its node channel is its own.
 func TestClusterConnections(t *testing.T) {
 	t.Parallel()
-	url := sharedCluster(t).url
+	url := sharedCluster(t).URL
 	p := testPrefix(t)
 	a, b := newTestRedis(t, url, p), newTestRedis(t, url, p)
 	var got inbox
@@ -175,8 +175,8 @@ func TestClusterConnections(t *testing.T) {
 func TestClusterSlotMoved(t *testing.T) {
 	rc := sharedCluster(t)
 	p := testPrefix(t)
-	a := newTestRedis(t, rc.url, p)
-	b, err := NewRedis(RedisConfig{URL: rc.url, Prefix: p, Probe: time.Hour, Timeout: time.Second})
+	a := newTestRedis(t, rc.URL, p)
+	b, err := NewRedis(RedisConfig{URL: rc.URL, Prefix: p, Probe: time.Hour, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestPartitionStable(t *testing.T) {
 // node deaf: unhealthy, counted, the layout built again.
 func TestClusterProbe(t *testing.T) {
 	t.Parallel()
-	url := sharedCluster(t).url
+	url := sharedCluster(t).URL
 	p := testPrefix(t)
 	a, b := newTestRedis(t, url, p), newTestRedis(t, url, p) // probes every 100 ms
 	var in numbered

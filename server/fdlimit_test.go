@@ -5,17 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/plezigo/plezi/dispatch"
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/server"
 )
 
@@ -164,49 +161,11 @@ func dialEcho(addr string, timeout time.Duration) (*websocket.Conn, error) {
 	return ws, err
 }
 
-// flood opens n plain TCP connections and reads each in the background:
-// ended counts those the server closed (with or without a 503), busy
-// those that read a 503. Closing the returned conns ends the readers.
-type flood struct {
-	conns       []net.Conn
-	ended, busy atomic.Int64
-	wg          sync.WaitGroup
-}
-
-func openFlood(t *testing.T, addr string, n int) *flood {
+// openFlood dials n plain TCP connections to addr, each read in the
+// background (testutil.Flood); the test's cleanup closes them.
+func openFlood(t *testing.T, addr string, n int) *testutil.Flood {
 	t.Helper()
-	f := &flood{}
-	for range n {
-		c, err := net.DialTimeout("tcp", addr, wait)
-		if err != nil {
-			t.Fatalf("dial %d: %v", len(f.conns), err)
-		}
-		f.conns = append(f.conns, c)
-		f.wg.Add(1)
-		go f.read(c)
-	}
-	return f
-}
-
-func (f *flood) read(c net.Conn) {
-	defer f.wg.Done()
-	_ = c.SetReadDeadline(time.Now().Add(3 * wait))
-	b := make([]byte, 256)
-	n, err := c.Read(b)
-	if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
-		return
-	}
-	f.ended.Add(1)
-	if bytes.HasPrefix(b[:n], []byte("HTTP/1.1 503 ")) {
-		f.busy.Add(1)
-	}
-}
-
-func (f *flood) close() {
-	for _, c := range f.conns {
-		_ = c.Close()
-	}
-	f.wg.Wait()
+	return testutil.OpenFlood(t, addr, n, wait)
 }
 
 // TestFDLimit: a server at its open-file limit (a child process with
@@ -235,13 +194,13 @@ func TestFDLimit(t *testing.T) {
 		}
 	}()
 	f := openFlood(t, ch.addr, extra)
-	defer f.close()
+	defer f.Close()
 	// Each connection held costs the child an fd: at least extra-limit
 	// cannot be held and must be closed, not left in the backlog.
-	eventually(t, "connections past the limit shed", func() bool { return f.ended.Load() >= extra-limit })
+	eventually(t, "connections past the limit shed", func() bool { return f.Ended.Load() >= extra-limit })
 	ch.alive(t)
-	if f.busy.Load() == 0 {
-		t.Errorf("none of %d shed connections read a 503", f.ended.Load())
+	if f.Busy.Load() == 0 {
+		t.Errorf("none of %d shed connections read a 503", f.Ended.Load())
 	}
 	open = refusedAtLimit(t, ch.addr, open)
 	for i, ws := range open {
@@ -250,7 +209,7 @@ func TestFDLimit(t *testing.T) {
 		}
 	}
 
-	f.close()
+	f.Close()
 	eventually(t, "a new websocket after the flood", func() bool {
 		ws, err := dialEcho(ch.addr, time.Second)
 		if err != nil {
@@ -263,7 +222,7 @@ func TestFDLimit(t *testing.T) {
 	if stats["shed"] < extra-limit {
 		t.Errorf("stats after the flood: shed %d, want at least %d", stats["shed"], extra-limit)
 	}
-	t.Logf("shed %d (%d read a 503), accept errors %d", stats["shed"], f.busy.Load(), stats["accept_errors"])
+	t.Logf("shed %d (%d read a 503), accept errors %d", stats["shed"], f.Busy.Load(), stats["accept_errors"])
 	for _, ws := range open {
 		_ = ws.Close()
 	}

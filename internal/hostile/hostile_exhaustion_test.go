@@ -13,14 +13,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/plezigo/plezi/internal/testutil"
 	"github.com/plezigo/plezi/internal/wstest"
 )
 
@@ -149,18 +148,18 @@ func TestFDLimit(t *testing.T) {
 	f := openFlood(t, p.Addr, extra)
 	// Each connection held costs the process an fd: at least extra-limit
 	// cannot be held and must be closed, not left in the backlog.
-	eventually(t, ioWait, "connections past the limit shed", func() bool { return f.ended.Load() >= extra-limit })
+	eventually(t, ioWait, "connections past the limit shed", func() bool { return f.Ended.Load() >= extra-limit })
 	if !p.Alive() {
 		t.Fatal("plezi died at its open-file limit")
 	}
-	if f.busy.Load() == 0 {
-		t.Errorf("none of %d shed connections read a 503", f.ended.Load())
+	if f.Busy.Load() == 0 {
+		t.Errorf("none of %d shed connections read a 503", f.Ended.Load())
 	}
 	open = shedAtLimit(t, p, open)
 	for _, c := range open {
 		echo(t, c, "during")
 	}
-	f.close()
+	f.Close()
 	eventually(t, ioWait, "a new websocket after the flood", func() bool {
 		c, err := wstest.Dial(p.Addr, "/echo", wstest.Options{Timeout: time.Second})
 		if err != nil {
@@ -292,54 +291,11 @@ func request(t testing.TB, conn net.Conn, req string) (*http.Response, []byte) {
 	return resp, body
 }
 
-// flood is n plain TCP connections, each read in the background: ended
-// counts those the server closed (with or without a 503), busy those that
-// read a 503. close ends them and waits for the readers.
-type flood struct {
-	conns       []net.Conn
-	ended, busy atomic.Int64
-	wg          sync.WaitGroup
-	once        sync.Once
-}
-
-// openFlood dials n connections to addr; the test's cleanup closes them.
-func openFlood(t testing.TB, addr string, n int) *flood {
+// openFlood dials n plain TCP connections to addr, each read in the
+// background (testutil.Flood); the test's cleanup closes them.
+func openFlood(t testing.TB, addr string, n int) *testutil.Flood {
 	t.Helper()
-	f := &flood{}
-	t.Cleanup(f.close)
-	for range n {
-		c, err := net.DialTimeout("tcp", addr, ioWait)
-		if err != nil {
-			t.Fatalf("dial %d: %v", len(f.conns), err)
-		}
-		f.conns = append(f.conns, c)
-		f.wg.Add(1)
-		go f.read(c)
-	}
-	return f
-}
-
-func (f *flood) read(c net.Conn) {
-	defer f.wg.Done()
-	_ = c.SetReadDeadline(time.Now().Add(3 * ioWait))
-	b := make([]byte, 256)
-	n, err := c.Read(b)
-	if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
-		return
-	}
-	f.ended.Add(1)
-	if bytes.HasPrefix(b[:n], []byte("HTTP/1.1 503 ")) {
-		f.busy.Add(1)
-	}
-}
-
-func (f *flood) close() {
-	f.once.Do(func() {
-		for _, c := range f.conns {
-			_ = c.Close()
-		}
-		f.wg.Wait()
-	})
+	return testutil.OpenFlood(t, addr, n, ioWait)
 }
 
 // TestMailboxFlood: the demo chat's tell stores a note in the nickname's
