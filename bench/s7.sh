@@ -5,7 +5,7 @@
 # route) at one node reaches every /demo/push connection of every node
 # (local fan-out + one Redis publish per node).
 #
-#   bench/s7.sh [nodes] [connections] [payload]     defaults: 4 60000 64
+#   bench/s7.sh [nodes] [connections] [payload]     defaults: 7 100000 64
 #
 # A shortcut with any size: the suite runs S7 too (bench/run.sh -only s7,
 # pinned, repeated, into RESULTS.md). A process may hold 20,000 open files
@@ -13,8 +13,8 @@
 # splits its side over worker processes.
 set -e
 cd "$(dirname "$0")/.."
-NODES=${1:-4}
-CONNS=${2:-60000}
+NODES=${1:-7}
+CONNS=${2:-100000}
 PAYLOAD=${3:-64}
 PORT=65300
 [ "$(redis-cli -h 127.0.0.1 ping)" = PONG ] || { echo "s7: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }

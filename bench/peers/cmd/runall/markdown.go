@@ -17,7 +17,7 @@ var titles = map[string]string{
 	"s4": "S4 — cross-node unicast through Redis",
 	"s5": "S5 — slow consumers: 1% of clients stop reading during a broadcast",
 	"s6": "S6 — connection churn",
-	"s7": "S7 — N nodes sharing Redis",
+	"s7": "S7 — scale-out: N nodes on one port sharing Redis",
 	"s8": "S8 — connection storm: new connections at once while broadcasts go to the connected",
 }
 
@@ -111,7 +111,7 @@ func (r *results) serverList() string {
 var setups = map[string]string{
 	"s4": "plezi only (the peers have no cluster). Two nodes (`cmd/plezi -debug -demo -loops 1 -unicast`, each on its own port, both pinned to the server CPU) share the local Redis (`PL_REDIS_URL`); each worker process of plezi-bench holds half of its connections on each node and sends, at a fixed total rate, from a connection on one node to one on the other, alternating directions. Latency is from send to delivery. Per delivered message: broker round trips and envelopes from the nodes' `/debug/stats` (−1: not served), Redis `PUBLISH` commands from `INFO commandstats` (the Redis is shared with whatever else runs on the machine). Server CPU is both nodes'; Redis is not pinned.",
 	"s8": "The subscribers connect to the broadcast route; then a storm of new connections (to /echo, so the broadcasts keep going to the subscribers alone) opens at once, at most 1,000 connects and handshakes in flight per worker process, first with no broadcast (the baseline), then after a few seconds (3 s in the full suite) of 10 broadcasts/s, which go on during it. \"Storm up\" is from the storm's start to its last upgrade. \"p99 before the storm\" is the subscribers' latency in those seconds (S3's figure, same run), \"during\" theirs from the storm's start until every broadcast sent arrived. The storm's workers share the load generator's core with the subscribers'.",
-	"s7": "plezi only. N nodes (`cmd/plezi -debug -demo -loops 1 -reuseport`) listen on one port, all pinned to the server CPU, and share the local Redis; the kernel spreads the connections over them. One connection broadcasts on /demo/push: its node delivers locally and publishes once to Redis, every other node delivers what it hears. Server CPU is all nodes'.",
+	"s7": "plezi only. N nodes (`cmd/plezi -debug -demo -loops 1 -reuseport`) listen on one port, all pinned to the server CPU, and share the local Redis; the kernel spreads the connections over them. One connection broadcasts on /demo/push: its node delivers locally and publishes once to Redis, every other node delivers what it hears. Server CPU and RSS are all nodes' (RSS per connection: growth from before the connections to after them). The full suite runs 100,000 connections over 7 nodes (a process may hold 20,000 open files here) and 3 broadcasts one second apart; on one core each broadcast is about a second of writes, so the later ones queue behind the earlier.",
 }
 
 // section writes the table of one scenario.

@@ -25,7 +25,7 @@ func fakeResults(t *testing.T, quick bool, only string) *results {
 			rep := report{"status": "ok", "msgs": 100.0, "expected": 100.0, "lat_p50_us": 500.0,
 				"lat_p99_us": 1500.0, "lat_max_us": 3000.0, "cpu_us_per_msg": 2.0, "msgs_per_cpu_s": 5e5,
 				"rss_per_conn": 4000.0, "send_rate": ru.rate, "round_trips_per_msg": 0.5, "publish_per_msg": 0.5,
-				"redis_us_per_msg": 10.0, "window_s": 1.0, "load_cpu_s": 0.5}
+				"redis_us_per_msg": 10.0, "window_s": 1.0, "load_cpu_s": 0.5, "up": 100.0, "rss_peak": 200.0 * (1 << 20)}
 			r.add(ru, sv, rep)
 		}
 	}
@@ -38,7 +38,7 @@ func TestMarkdownFullPlan(t *testing.T) {
 	for _, want := range []string{
 		titles["s1"], titles["s4"], titles["s7"],
 		"| 2 nodes × 5k, 10k msg/s for 10s | plezi | 10000 | 100.00 | 500 | 1500 | 3000 | 0.500 | 0.500 | 2.0 | 10.0 |",
-		"| 4 nodes, 60k × 64 B, single ×5 | plezi | 100.0 | 0.5 | 1.5 | 3.0 | 2.00 | 50 |",
+		"| 7 nodes, 100k × 64 B, single ×3 | plezi | 100 | 100.0 | 0.5 | 1.5 | 3.0 | 2.00 | 200 | 4000 | 50 |",
 		"| S4: p99 ≤ 2 ms at 10k msg/s with batching (reference: 2 ms) | 2 nodes × 5k, 10k msg/s for 10s | 1.5 | 2 | 0.75× | yes |",
 	} {
 		if !strings.Contains(md, want) {

@@ -61,11 +61,14 @@ var columns = map[string][]metric{
 		{"goroutines after − before", "%.0f", diff("goroutines_after", "goroutines_before")},
 	},
 	"s7": {
+		{"connections up", "%.0f", field("up")},
 		{"delivered %", "%.1f", delivered},
 		{"p50 ms", "%.1f", ms("lat_p50_us")},
 		{"p99 ms", "%.1f", ms("lat_p99_us")},
 		{"max ms", "%.1f", ms("lat_max_us")},
 		{"server CPU µs/delivery", "%.2f", field("cpu_us_per_msg")},
+		{"server RSS, all nodes (MiB)", "%.0f", mib("rss_peak")},
+		{"RSS per conn (B)", "%.0f", field("rss_per_conn")},
 		{"load gen CPU %", "%.0f", loadShare},
 	},
 	"s8": {
@@ -93,6 +96,10 @@ func delivered(r report) float64 {
 		return 100 * r.num("msgs") / e
 	}
 	return 0
+}
+
+func mib(k string) func(report) float64 {
+	return func(r report) float64 { return r.num(k) / (1 << 20) }
 }
 
 func rssGrowth(r report) float64 {
