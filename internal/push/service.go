@@ -25,6 +25,7 @@ type Service struct {
 	generated bool // the API key was made by Mount
 	stats     Stats
 	nodes     *nodeTable
+	expiry    *expiries // the token deadlines of this node's connections
 }
 
 // Mount adds the push server to srv, before srv.Run: the websocket route
@@ -50,6 +51,7 @@ func Mount(srv *server.Server, cfg Config) (*Service, error) {
 	}
 	s.key = apikey.New(cfg.APIKey)
 	s.nodes = newNodeTable(cfg.MaxNodes, 3*cfg.StatsEvery)
+	s.expiry = &expiries{stats: &s.stats}
 	// The protocol is push's own (OnMessage), and server-side events reach
 	// its clients as {"event","args"} frames: a raw route that forwards.
 	err = srv.Route(cfg.Path, func() dispatch.Controller { return &Push{svc: s} }, dispatch.AutoDispatch(false), dispatch.ForwardEvents(true))
