@@ -128,8 +128,8 @@ type frame struct {
 
 // client is a gorilla/websocket client of /push. Not safe for concurrent use.
 type client struct {
-	t  testing.TB
-	ws *websocket.Conn
+	t   testing.TB
+	ws  *websocket.Conn
 	id  string // from the welcome
 	ttl int64  // from the welcome: ms until the token expires, 0 = never
 }
