@@ -112,7 +112,8 @@ type Stats struct {
 	// those answered 503 (the identity store failed).
 	APICalls, APIUnauthorized, APIRefused, APIFailed atomic.Int64
 	// NodesFull counts stats messages of other nodes ignored because
-	// MaxNodes were known; BadStats those that did not parse.
+	// MaxNodes were known; BadStats the messages of other nodes (stats,
+	// disconnects) that did not parse.
 	NodesFull, BadStats atomic.Int64
 	// Expiring is a gauge: the open connections whose token expiry this
 	// node watches (at most one entry each). Expired counts connections

@@ -81,8 +81,12 @@ func (p *Push) OnOpen() {
 	_ = p.WriteText(welcomeFrame(p.ID(), p.ttl()))
 }
 
-// OnClose stops watching the connection's token expiry.
-func (p *Push) OnClose(int, string) { p.svc.expiry.set(p, 0) }
+// OnClose stops watching the connection's token expiry and forgets its
+// identities.
+func (p *Push) OnClose(int, string) {
+	p.svc.expiry.set(p, 0)
+	p.svc.holders.drop(p, p.ids)
+}
 
 // deadline is the earliest expiry of the connection's tokens; 0 = never.
 func (p *Push) deadline() int64 {
@@ -232,7 +236,16 @@ func (p *Push) register(f *frame) {
 		p.fail(f.eid, http.StatusTooManyRequests, "at most "+itoa(p.svc.cfg.MaxIdentities)+" identities per connection")
 		return
 	}
+	// In the index before the store has it: a disconnect of the identity
+	// from now on finds the connection.
+	added := !p.holds(c.Subject)
+	if added {
+		p.svc.holders.add(c.Subject, p)
+	}
 	if err := p.RegisterAs(c.Subject, c.registerOptions(after)...); err != nil {
+		if added {
+			p.svc.holders.drop(p, []registered{{name: c.Subject}})
+		}
 		p.registerFailed(f, err)
 		return
 	}
@@ -392,8 +405,9 @@ func (p *Push) OnNote(identity string, n dispatch.Note) {
 }
 
 // PushDisconnect closes the connection with CloseDisconnected: always
-// when identity is "", else when it registered identity. Server-side only
-// (/api/disconnect): the route takes no client events.
+// when identity is "" (/api/disconnect by id), else when it registered
+// identity (what nodes before the identity index broadcast). Server-side
+// only: the route takes no client events.
 func (p *Push) PushDisconnect(identity string) {
 	if identity == "" || p.holds(identity) {
 		p.CloseWith(CloseDisconnected, "disconnected by the server")

@@ -93,3 +93,25 @@ func TestExpiryHeap(t *testing.T) {
 		t.Fatal("timer still set with nothing watched")
 	}
 }
+
+// TestHolders: the identity index forgets a connection's registrations
+// when it closes, keeps the others, and holds no empty entries.
+func TestHolders(t *testing.T) {
+	var h holders
+	a, b := &Push{}, &Push{}
+	for _, n := range []string{"ann", "bob"} {
+		h.add(n, a)
+	}
+	h.add("ann", b)
+	h.drop(a, []registered{{name: "ann"}, {name: "bob"}})
+	if len(h.m) != 1 || len(h.m["ann"]) != 1 || h.m["ann"][0] != b {
+		t.Fatalf("after a closed: %v", h.m)
+	}
+	if n := h.close("ann"); n != 1 {
+		t.Fatalf("close ann: %d connections, want 1", n)
+	}
+	h.drop(b, []registered{{name: "ann"}})
+	if len(h.m) != 0 {
+		t.Fatalf("after both closed: %v", h.m)
+	}
+}

@@ -18,6 +18,7 @@ func FuzzParseFrame(f *testing.F) {
 		`{"event":"publish","channel":"chat:1","data":{"x":[1,2,"\u00e9"]}}`,
 		`{"event":"message","_NID_":3,"_identity":"a","args":[1,2]}`,
 		`{"node":"n1","connections":{"total":2},"channels":1}`,
+		`{"node":"n1","identity":"ann"}`, `{"identity":""}`,
 		`{"event":1}`, `[]`, `"x"`, `{"event":"x","after":{}}`,
 	} {
 		f.Add([]byte(s))
@@ -44,6 +45,9 @@ func FuzzParseFrame(f *testing.F) {
 				}
 			}
 			svc.parseStats(in)
+			if m, ok := svc.parseDisconnect(in); ok && (m.Identity == "" || len(m.Identity) > svc.cfg.MaxName) {
+				t.Fatalf("parseDisconnect(%q) took identity %q", in, m.Identity)
+			}
 		}
 	})
 }
