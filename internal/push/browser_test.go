@@ -161,7 +161,9 @@ func TestBrowserTokenRefresh(t *testing.T) {
 
 	shortClaims, short := expiresIn("ctl", 3*time.Second)
 	long := time.Now().Add(time.Hour).Unix()
-	tok := func(sub string) string { return token(t, testSecret, jwt.MapClaims{"sub": sub, "exp": shortClaims["exp"]}) }
+	tok := func(sub string) string {
+		return token(t, testSecret, jwt.MapClaims{"sub": sub, "exp": shortClaims["exp"]})
+	}
 	clock := connect(t, n.addr, tokenQuery(tok("ctl")), nil)
 	first := js[map[string]any](t, tab, fmt.Sprintf(`(async () => {
 		const get = (c, sub, exp) => (c.asked++, fetch('/token?sub=' + sub + '&exp=' + exp).then(r => r.text()));
