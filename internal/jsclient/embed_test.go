@@ -27,7 +27,7 @@ func TestSourceIsTheFile(t *testing.T) {
 // TestDeclarationsCoverTheAPI: every public method of plezi.js is declared
 // in plezi.d.ts (a static check; the file was checked with tsc --strict).
 func TestDeclarationsCoverTheAPI(t *testing.T) {
-	for _, m := range []string{"on", "off", "emit", "send", "close", "subscribe", "unsubscribe", "publish", "register"} {
+	for _, m := range []string{"on", "off", "emit", "send", "close", "subscribe", "unsubscribe", "publish", "register", "refresh"} {
 		if !bytes.Contains(Source, []byte("Plezi.prototype."+m+" =")) {
 			t.Errorf("plezi.js lacks %s", m)
 		}

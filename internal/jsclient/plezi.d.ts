@@ -27,8 +27,26 @@ export interface PleziOptions {
   resume?: boolean;
   /** websocket sub-protocols */
   protocols?: string | string[];
-  /** a JWT for the push server, sent as ?token= */
+  /** a JWT for the push server, sent as ?token=; replaced by refreshes */
   token?: string;
+  /**
+   * push server: a new JWT for subject `sub`, asked for before a token
+   * expires (then sent as a refresh) and after close 4010 (then the client
+   * reconnects with it). Resolving to '' (or null) closes the client;
+   * rejecting is retried with the reconnect backoff. Without it 4010 is
+   * final.
+   */
+  getToken?: (sub: string) => Promise<string | null> | string | null;
+}
+
+/** What the push server acks a register or refresh with. */
+export interface PleziTokenAck {
+  /** register: the identity joined */
+  identity?: string;
+  /** ms until the connection's earliest token expires; absent: none does */
+  ttl_ms?: number;
+  /** refresh: channels the new token no longer allows (dropped) */
+  unsubscribed?: string[];
 }
 
 export type PleziState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -62,7 +80,7 @@ export interface PleziHandlers {
   reconnecting: (this: Plezi, attempt: number, delayMs: number) => void;
   error: (this: Plezi, event: Event) => void;
   gap: (this: Plezi, identity: string, missed: number) => void;
-  /** push server: the connection id */
+  /** push server: the connection id (this.ttl_ms: ms until the token expires, when it does) */
   welcome: (this: PleziMessage, id: string) => void;
   /**
    * push server: (data, channel) for each publish on a subscribed channel;
@@ -78,10 +96,10 @@ declare class Plezi {
   constructor(url: string, opts?: PleziOptions);
 
   static readonly version: string;
-  /** Close codes after which the client does not reconnect. */
+  /** Close codes after which the client does not reconnect (4010: unless opts.getToken is set). */
   static readonly FINAL_CODES: number[];
 
-  readonly opts: Required<Omit<PleziOptions, 'protocols' | 'token'>> & Pick<PleziOptions, 'protocols' | 'token'>;
+  readonly opts: Required<Omit<PleziOptions, 'protocols' | 'token' | 'getToken'>> & Pick<PleziOptions, 'protocols' | 'token' | 'getToken'>;
   readonly state: PleziState;
   /** the websocket url of the current (or next) connection, _resume included */
   readonly url: string;
@@ -112,7 +130,13 @@ declare class Plezi {
    * push server: joins the identity in the token's "sub" (default: the
    * connection's opts.token); its missed notifications arrive first.
    */
-  register(token?: string): Promise<{ identity: string }>;
+  register(token?: string): Promise<{ identity: string; ttl_ms?: number }>;
+  /**
+   * push server: a new token for a sub the connection holds a token of
+   * (its own, a registration's), before the old one expires; used from
+   * then on. opts.getToken does this by itself.
+   */
+  refresh(token: string): Promise<PleziTokenAck | undefined>;
 }
 
 export { Plezi };

@@ -45,7 +45,8 @@
  * to 1 only after a connection stayed open opts.stableAfter ms (5 s), so a
  * server that accepts and drops at once is not hammered. Reconnects stop
  * after close(), and after close codes 1008 (policy), 4009 (replaced: the
- * identity opened too many connections), 4001–4003, 4401 and 4403 (auth).
+ * identity opened too many connections), 4001–4003, 4401 and 4403 (auth),
+ * and 4010 (token expired) unless opts.getToken is set (see below).
  * close() makes state 'closed' at once; the "close" event follows when the
  * socket has closed.
  *
@@ -64,6 +65,7 @@
  *
  * The push server (/push of cmd/plezi). Its frames are JSON too:
  *   welcome     {"event":"welcome","id":"<connection id>"}   → client.id
+ *               (with "ttl_ms" when the token expires)
  *   message     {"event":"message","channel":"news","data":...}
  *   notify      {"event":"notify","id":"12","identity":"bob","data":...}
  * and the client has methods for it:
@@ -75,13 +77,28 @@
  *   await p.register(jwt);                           // resolves {identity}
  *   await p.publish('chat:1', {text: 'hi'});         // if the server allows it
  *   await p.unsubscribe('news');
+ *   await p.refresh(newJwt);                         // same sub, before the old one expires
  *
  * After a reconnect the client subscribes again to its channels and
  * registers again with its tokens, with "after" set to the id up to which
  * it saw every notification of that identity (kept like _NID_ ids above,
  * in localStorage too), so the server replays only what it missed; repeats
  * are not delivered. Close code 4001 (the server's /api/disconnect) is
- * final. Declarations for TypeScript: /plezi.d.ts.
+ * final.
+ *
+ * Token expiry. The server closes a connection with 4010 once one of its
+ * tokens (opts.token, a register's) expires, and says when in "ttl_ms"
+ * (welcome, register and refresh acks). With opts.getToken, a function
+ * (sub) → a Promise of a new JWT for that "sub" (or the JWT itself), the
+ * client refreshes by itself: when a fifth of the ttl is left (at most
+ * 30 s before, at least 1 s after the last), it asks getToken for each
+ * subject whose token has an "exp" and sends each as a refresh; after a
+ * 4010, or before a reconnect when a token's exp passed by the browser's
+ * clock, it asks again and connects only with the new tokens (a failing
+ * getToken is retried with the reconnect backoff; one that gives no token
+ * closes the client). The new tokens replace the old ones of the same sub
+ * (opts.token and ?token= too) for reconnects and registers. Without
+ * getToken 4010 is final. Declarations for TypeScript: /plezi.d.ts.
  */
 (function (root) {
   'use strict';
@@ -95,11 +112,14 @@
     stableAfter: 5000,   // ms a connection must stay open to reset the backoff
     resume: true,        // send _resume and de-duplicate notifications
     protocols: undefined, // websocket sub-protocols
-    token: undefined     // a JWT for the push server, sent as ?token=
+    token: undefined,    // a JWT for the push server, sent as ?token=
+    getToken: undefined  // push: sub => Promise of a new JWT for sub (refresh, and after 4010)
   };
 
   // Close codes after which reconnecting cannot help.
-  var FINAL_CODES = { 1008: 1, 4001: 1, 4002: 1, 4003: 1, 4009: 1, 4401: 1, 4403: 1 }; // 4001: /api/disconnect
+  // 4001: /api/disconnect; 4010: token expired (final only without getToken).
+  var FINAL_CODES = { 1008: 1, 4001: 1, 4002: 1, 4003: 1, 4009: 1, 4010: 1, 4401: 1, 4403: 1 };
+  var TOKEN_EXPIRED = 4010;
 
   var STORAGE_PREFIX = 'plezi:lastSeen:';
   var SEEN_WINDOW = 256; // ids remembered above the contiguous one, per identity
@@ -265,6 +285,8 @@
     this._state = 'connecting';
     this._channels = new Map(); // push: channel → handlers, subscribed again after a reconnect
     this._tokens = [];          // push: tokens registered, registered again after a reconnect
+    this._refreshTimer = null;  // push: refreshes the tokens before the server's deadline
+    this._needToken = false;    // push: closed with 4010; get new tokens before connecting
     this._opens = 0;
     this.id = '';               // push: the connection id of the welcome
     this._connect();
@@ -371,6 +393,87 @@
     return this._request(this._registerFrame(token));
   };
 
+  /**
+   * refresh hands the server a new token before the old one of the same
+   * "sub" expires (the connection's and the registrations'); on the ack
+   * the client uses it from then on (reconnects, registers). Resolves with
+   * the ack's data ({ttl_ms} while a token still expires). With
+   * opts.getToken the client does this by itself.
+   */
+  Plezi.prototype.refresh = function (token) {
+    var self = this;
+    token = String(token);
+    return this._request({ event: 'refresh', token: token }).then(function (data) {
+      self._replaceToken(token);
+      if (data && Array.isArray(data.unsubscribed)) {
+        data.unsubscribed.forEach(function (ch) { self._channels.delete(ch); });
+      }
+      return data;
+    });
+  };
+
+  // _replaceToken puts token in place of the tokens with its "sub": the
+  // connection's (opts.token, ?token=) and the registered ones.
+  Plezi.prototype._replaceToken = function (token) {
+    var sub = subjectOf(token);
+    if (this.opts.token && subjectOf(this.opts.token) === sub) {
+      this.opts.token = token;
+      this._url.searchParams.set('token', token);
+    }
+    var out = [];
+    this._tokens.forEach(function (t) {
+      t = t && subjectOf(t) === sub ? token : t;
+      if (out.indexOf(t) < 0) out.push(t);
+    });
+    this._tokens = out;
+  };
+
+  // _newTokens asks opts.getToken for a new token for each subject that
+  // holds a token with an "exp" and puts them in place. It resolves with
+  // them; rejects when getToken failed, resolves null when it gave none
+  // (the application ends the session).
+  Plezi.prototype._newTokens = function () {
+    var self = this, subs = [];
+    [this.opts.token].concat(this._tokens).forEach(function (t) {
+      if (t && claimsOf(t).exp !== undefined && subs.indexOf(subjectOf(t)) < 0) subs.push(subjectOf(t));
+    });
+    return Promise.all(subs.map(function (sub) {
+      return Promise.resolve().then(function () { return self.opts.getToken(sub); });
+    })).then(function (tokens) {
+      if (tokens.some(function (t) { return !t; })) return null;
+      return tokens.map(String);
+    });
+  };
+
+  // _expired reports whether getToken is set and a token's "exp" passed
+  // by this browser's clock (a reconnect would be refused with it).
+  Plezi.prototype._expired = function () {
+    if (typeof this.opts.getToken !== 'function') return false;
+    var now = Date.now() / 1000;
+    return [this.opts.token].concat(this._tokens).some(function (t) {
+      var exp = t ? claimsOf(t).exp : undefined;
+      return typeof exp === 'number' && exp < now;
+    });
+  };
+
+  // _ttl arms the refresh for the server's deadline: ttl ms from now
+  // (none: nothing expires). It refreshes when a fifth of the time is
+  // left, at most 30 s before, and not sooner than 1 s from now.
+  Plezi.prototype._ttl = function (ttl) {
+    var self = this;
+    clearTimeout(this._refreshTimer);
+    this._refreshTimer = null;
+    if (typeof ttl !== 'number' || !(ttl > 0) || typeof this.opts.getToken !== 'function' || this._closed) return;
+    var delay = Math.max(1000, ttl - Math.min(30000, ttl / 5));
+    this._refreshTimer = setTimeout(function () {
+      self._refreshTimer = null;
+      self._newTokens().then(function (tokens) {
+        if (tokens === null) return self.close(1000, 'no token');
+        tokens.forEach(function (t) { self.refresh(t).catch(report); });
+      }, report);
+    }, delay);
+  };
+
   Plezi.prototype._registerFrame = function (token) {
     var f = { event: 'register' };
     if (token) f.token = String(token);
@@ -379,13 +482,18 @@
     return f;
   };
 
-  // _request sends a push frame with an _EID_ and returns a Promise of its ack.
+  // _request sends a push frame with an _EID_ and returns a Promise of its
+  // ack. The ack of a register or refresh arms the token refresh.
   Plezi.prototype._request = function (frame) {
     var self = this;
     if (this._closed) return Promise.reject(pleziError('plezi: client closed', 0, 'closed'));
     var eid = ++this._eid;
     frame._EID_ = eid;
-    return new Promise(function (resolve, reject) {
+    return new Promise(function (settle, reject) {
+      var resolve = function (data) {
+        if (frame.event === 'register' || frame.event === 'refresh') self._ttl(data && data.ttl_ms);
+        settle(data);
+      };
       if (!self._write(JSON.stringify(frame), eid)) {
         reject(pleziError('plezi: send queue full', 0, 'queue_full'));
         return;
@@ -400,26 +508,37 @@
   };
 
   // _restore subscribes and registers again after a reconnect (no acks
-  // awaited: a refusal arrives as an "_err_" event).
+  // awaited: a refusal arrives as an "_err_" event; a register's ack only
+  // arms the token refresh).
   Plezi.prototype._restore = function () {
     var self = this;
     this._channels.forEach(function (_, channel) {
       self._ws.send(JSON.stringify({ event: 'subscribe', channel: channel }));
     });
     this._tokens.forEach(function (token) {
-      self._ws.send(JSON.stringify(self._registerFrame(token)));
+      var f = self._registerFrame(token), eid = ++self._eid;
+      f._EID_ = eid;
+      self._pending.set(eid, { quiet: true, sent: true, resolve: function (d) { self._ttl(d && d.ttl_ms); }, reject: function () {} });
+      self._ws.send(JSON.stringify(f));
     });
   };
 
   // subjectOf reads a JWT's "sub" without verifying it (the server does):
   // the identity whose last seen id "after" reports.
   function subjectOf(token) {
+    var sub = claimsOf(token).sub;
+    return typeof sub === 'string' ? sub : '';
+  }
+
+  // claimsOf decodes a JWT's claims without verifying them ({} when it
+  // does not decode).
+  function claimsOf(token) {
     try {
       var part = String(token).split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-      var sub = JSON.parse(decodeURIComponent(escape(root.atob(part + '==='.slice((part.length + 3) % 4))))).sub;
-      return typeof sub === 'string' ? sub : '';
+      var c = JSON.parse(decodeURIComponent(escape(root.atob(part + '==='.slice((part.length + 3) % 4)))));
+      return c && typeof c === 'object' ? c : {};
     } catch (e) {
-      return '';
+      return {};
     }
   }
 
@@ -428,7 +547,8 @@
     if (this._closed) return;
     this._closed = true;
     clearTimeout(this._timer);
-    this._timer = null;
+    clearTimeout(this._refreshTimer);
+    this._timer = this._refreshTimer = null;
     this._failAll(pleziError('plezi: client closed', 0, 'closed'), true);
     this._state = 'closed';
     var ws = this._ws;
@@ -444,6 +564,21 @@
   Plezi.prototype._connect = function () {
     var self = this;
     this._timer = null;
+    if (!this._needToken && this._opens > 0 && this._expired()) this._needToken = true;
+    if (this._needToken) {
+      // Closed with 4010: the old tokens are refused; connect with new ones.
+      this._newTokens().then(function (tokens) {
+        if (self._closed) return;
+        if (tokens === null) return self.close(1000, 'no token');
+        tokens.forEach(function (t) { self._replaceToken(t); });
+        self._needToken = false;
+        self._connect();
+      }, function (err) {
+        report(err);
+        if (!self._closed) self._scheduleReconnect();
+      });
+      return;
+    }
     this._state = 'connecting';
     var ws;
     try {
@@ -481,9 +616,13 @@
     // at once (a crash loop, a full node) keeps it growing.
     if (this._openedAt && Date.now() - this._openedAt >= this.opts.stableAfter) this._attempt = 0;
     this._openedAt = 0;
+    clearTimeout(this._refreshTimer);
+    this._refreshTimer = null;
     // Sent emits lose their ack with the connection; queued ones wait.
     this._failAll(pleziError('plezi: connection closed before the ack (code ' + code + ')', 0, 'disconnected'), false);
-    var final = this._closed || !this.opts.reconnect || FINAL_CODES[code] === 1;
+    var renew = code === TOKEN_EXPIRED && typeof this.opts.getToken === 'function';
+    if (renew) this._needToken = true;
+    var final = this._closed || !this.opts.reconnect || (FINAL_CODES[code] === 1 && !renew);
     if (final) {
       this._closed = true;
       this._state = 'closed';
@@ -551,6 +690,7 @@
   Plezi.prototype._push = function (msg) {
     if (msg.event === 'welcome' && typeof msg.id === 'string' && msg.args === undefined) {
       this.id = msg.id;
+      this._ttl(msg.ttl_ms);
       this._fire('welcome', msg, [msg.id]);
       return true;
     }
@@ -576,6 +716,7 @@
     if (!p) return false;
     this._pending.delete(msg._EID_);
     clearTimeout(p.timer);
+    if (p.quiet && msg.event === '_err_') return false; // an "_err_" event, as without an _EID_
     if (msg.event === '_ack_') p.resolve(msg.data);
     else p.reject(pleziError(msg.error || 'plezi: error ' + msg.status, msg.status, 'server'));
     return true;

@@ -156,17 +156,21 @@ func (s *Service) apiDisconnect(body []byte) answer {
 		if err := s.name("identity", q.Identity); err != nil {
 			return badRequest(err)
 		}
-		// Every /push connection of every node checks whether it holds
-		// the identity: the library keeps no list of an identity's
-		// connections that could be asked.
-		s.hub.BroadcastTo(pushType, disconnectEvent, q.Identity)
+		// This node closes the connections in its index; the others are
+		// told over the broker, one message each (the identity store
+		// knows an identity's connections but has no call that lists
+		// them without storing a note).
+		s.holders.close(q.Identity)
+		if b := s.srv.Broker(); b != nil {
+			msg, _ := json.Marshal(disconnectMsg{Node: s.hub.Node(), Identity: q.Identity})
+			if err := b.Publish(disconnectTopic, msg); err != nil {
+				return refuse(http.StatusServiceUnavailable, "", "broker unavailable: other nodes not reached")
+			}
+		}
 		return ok()
 	}
 	return refuse(http.StatusBadRequest, "id", "required: id or identity")
 }
-
-// pushType is the broadcast name of the Push controller.
-const pushType = "Push"
 
 // apiBatch: an array of requests, each with "op" naming its endpoint,
 // answered in order: {"ok":true,"results":[{"status":200,...},...]}.

@@ -49,6 +49,21 @@ func (c *Claims) registerOptions(after uint64) []dispatch.RegisterOption {
 // maxLifetime (seconds, 10 years) keeps a lifetime claim within a Duration.
 const maxLifetime = 10 * 365 * 24 * 3600
 
+// deadline is when the server stops accepting the claims' token, in unix
+// nanos: its "exp" plus leeway. 0 when it has no exp, or one more than
+// maxLifetime away (it is not watched: a far exp is as good as none, and
+// stays within int64 nanos).
+func (c *Claims) deadline(leeway time.Duration, now time.Time) int64 {
+	if c == nil || c.ExpiresAt == nil {
+		return 0
+	}
+	at := c.ExpiresAt.Add(max(0, leeway))
+	if at.After(now.Add(maxLifetime * time.Second)) {
+		return 0
+	}
+	return at.UnixNano()
+}
+
 func matchAny(globs []string, s string) bool {
 	for _, g := range globs {
 		if dispatch.MatchGlob(g, s) {
@@ -65,6 +80,7 @@ type verifier struct {
 	key    any
 	parser *jwt.Parser
 	alg    string
+	leeway time.Duration // on exp and nbf
 }
 
 // newVerifier builds the verifier cfg asks for; nil when cfg has no key.
@@ -72,7 +88,7 @@ func newVerifier(cfg *Config) (*verifier, error) {
 	if len(cfg.JWTSecret) > 0 && len(cfg.JWTPublicKey) > 0 {
 		return nil, fmt.Errorf("%w: a JWT secret and a public key; give one", ErrConfig)
 	}
-	v := &verifier{}
+	v := &verifier{leeway: max(0, cfg.JWTLeeway)}
 	switch {
 	case len(cfg.JWTSecret) > 0:
 		v.key, v.alg = cfg.JWTSecret, "HS256"
@@ -83,7 +99,7 @@ func newVerifier(cfg *Config) (*verifier, error) {
 	default:
 		return nil, nil
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{v.alg}), jwt.WithLeeway(30 * time.Second)}
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{v.alg}), jwt.WithLeeway(v.leeway)}
 	if cfg.JWTAudience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.JWTAudience))
 	}

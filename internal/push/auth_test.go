@@ -69,13 +69,14 @@ func TestChannelsClaim(t *testing.T) {
 }
 
 // TestAnonymous: without a JWT key every connection is anonymous, and
-// register is refused (nothing could vouch for the identity).
+// register and refresh are refused (nothing could vouch for the identity).
 func TestAnonymous(t *testing.T) {
 	t.Parallel()
 	n := startNode(t, push.Config{}, server.Config{})
 	c := connect(t, n.addr, tokenQuery(token(t, testSecret, claims("ann", "channels", []string{}))), nil)
 	c.ok(1, `{"event":"subscribe","channel":"anything"}`) // the unverifiable claim is ignored
 	c.refused(2, `{"event":"register","token":"x"}`, http.StatusForbidden)
+	c.refused(3, `{"event":"refresh","token":"x"}`, http.StatusForbidden)
 }
 
 // TestPublicKeys: RS256 and ES256 tokens verify against a PEM public key;

@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"testing"
 	"testing/fstest"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/plezigo/plezi/dispatch"
 	"github.com/plezigo/plezi/internal/browser"
 	"github.com/plezigo/plezi/internal/push"
 	"github.com/plezigo/plezi/server"
@@ -114,4 +119,77 @@ func TestBrowserPush(t *testing.T) {
 	id := js[string](t, tab, `(window.qc = T.closed(q), q.id)`)
 	mustAPI(t, n.addr, "/api/disconnect", fmt.Sprintf(`{"id":%q}`, id))
 	sameJSON(t, "disconnect", js[any](t, tab, `qc`), `{"code":4001,"reason":"disconnected by the server","state":"closed"}`)
+}
+
+// TestBrowserTokenRefresh: plezi.js with getToken in a real Chromium
+// against /push without leeway, tokens from a /token route of the test.
+// a refreshes before its token expires and keeps its connection; b's
+// refresh does not extend it (getToken gives a token with the same exp),
+// so it is closed with 4010, asks again and reconnects with the new
+// token, registered again; c has no getToken and stays closed after 4010.
+// A gorilla client with the same exp closes first as the clock.
+func TestBrowserTokenRefresh(t *testing.T) {
+	n := startNodeWith(t, push.Config{JWTSecret: []byte(testSecret), JWTLeeway: -1}, server.Config{}, func(s *server.Server) {
+		err := s.Handle("/token", func(r *dispatch.Request, _ []byte) server.Response {
+			exp, err := strconv.ParseInt(r.Query("exp"), 10, 64)
+			if err != nil {
+				return server.Response{Status: 400}
+			}
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": r.Query("sub"), "exp": exp}).SignedString([]byte(testSecret))
+			if err != nil {
+				return server.Response{Status: 500}
+			}
+			return server.Response{Body: []byte(tok)}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.StaticFS("/", fstest.MapFS{"index.html": {Data: []byte(blankPage)}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	bctx, cancel, err := browser.Launch(context.Background())
+	if err != nil {
+		t.Fatal(err) // never skip: scripts/test.sh installs Chromium
+	}
+	defer cancel()
+	tab, closeTab, err := browser.Open(bctx, "http://"+n.addr+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeTab()
+
+	shortClaims, short := expiresIn("ctl", 3*time.Second)
+	long := time.Now().Add(time.Hour).Unix()
+	tok := func(sub string) string {
+		return token(t, testSecret, jwt.MapClaims{"sub": sub, "exp": shortClaims["exp"]})
+	}
+	clock := connect(t, n.addr, tokenQuery(tok("ctl")), nil)
+	first := js[map[string]any](t, tab, fmt.Sprintf(`(async () => {
+		const get = (c, sub, exp) => (c.asked++, fetch('/token?sub=' + sub + '&exp=' + exp).then(r => r.text()));
+		const track = c => { c.asked = 0; c.closes = []; c.notes = []; c.on('close', code => c.closes.push(code)); c.on('notify', d => c.notes.push(d)); return c; };
+		window.a = track(new Plezi('/push', {token: %q, getToken: sub => get(a, sub, %d)}));
+		window.b = track(new Plezi('/push', {token: %q, getToken: sub => get(b, sub, b.asked === 0 ? %d : %d)}));
+		window.c = track(new Plezi('/push', {token: %q}));
+		await Promise.all([T.opened(a), T.opened(b), T.opened(c)]);
+		const r = await b.register();
+		a.first = a.id; b.first = b.id;
+		return {a: a.id, ttl: r.ttl_ms};
+	})()`, tok("ann"), long, tok("bob"), short.Unix(), long, tok("cy")))
+	if ttl, _ := first["ttl"].(float64); ttl <= 0 || ttl > 3000 {
+		t.Fatalf("register ack: %v, want ttl_ms 1 to 3000", first)
+	}
+	clock.closedAfter(short)
+	sameJSON(t, "after the exp", js[any](t, tab, `T.until(() => c.state === 'closed' && b.state === 'open' && b.id !== b.first).then(() => ({
+		a: [a.state, a.id === a.first, a.closes, a.asked], b: [b.closes, b.asked], c: [c.state, c.closes]}))`),
+		`{"a":["open",true,[],1],"b":[[4010],2],"c":["closed",[4010]]}`)
+	st := n.svc.Stats()
+	if st.Expired.Load() != 3 || st.Refreshed.Load() != 2 {
+		t.Fatalf("Expired %d, Refreshed %d; want 3 (clock, b, c) and 2 (a, b)", st.Expired.Load(), st.Refreshed.Load())
+	}
+	if m := mustAPI(t, n.addr, "/api/unicast", fmt.Sprintf(`{"id":%q,"event":"still","args":[]}`, first["a"])); m["delivered"] != true {
+		t.Fatalf("a's first connection gone: %v", m)
+	}
+	mustAPI(t, n.addr, "/api/notify", `{"identity":"bob","data":"again"}`)
+	sameJSON(t, "b registered again", js[any](t, tab, `T.until(() => b.notes.length === 1).then(() => b.notes)`), `["again"]`)
 }

@@ -26,6 +26,10 @@ type Config struct {
 	// JWTAudience, when set, must be in a token's "aud"; JWTIssuer, when
 	// set, must be its "iss".
 	JWTAudience, JWTIssuer string
+	// JWTLeeway is the clock skew tolerated on a token's "exp" and "nbf":
+	// a token is accepted until exp + JWTLeeway, and a connection is
+	// closed with CloseTokenExpired then. Default 30 s; negative: none.
+	JWTLeeway time.Duration
 
 	// ClientPublish lists the channel globs (Redis-style, as
 	// dispatch.MatchGlob) a client may publish to; none by default, so
@@ -71,6 +75,12 @@ func (c *Config) fill() {
 	c.MaxName = orDefault(c.MaxName, 256)
 	c.MaxNodes = orDefault(c.MaxNodes, 1024)
 	c.StatsEvery = orDefault(c.StatsEvery, 2*time.Second)
+	switch {
+	case c.JWTLeeway == 0:
+		c.JWTLeeway = 30 * time.Second
+	case c.JWTLeeway < 0:
+		c.JWTLeeway = -1 // none; fill may run again
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -102,6 +112,13 @@ type Stats struct {
 	// those answered 503 (the identity store failed).
 	APICalls, APIUnauthorized, APIRefused, APIFailed atomic.Int64
 	// NodesFull counts stats messages of other nodes ignored because
-	// MaxNodes were known; BadStats those that did not parse.
+	// MaxNodes were known; BadStats the messages of other nodes (stats,
+	// disconnects) that did not parse.
 	NodesFull, BadStats atomic.Int64
+	// Expiring is a gauge: the open connections whose token expiry this
+	// node watches (at most one entry each). Expired counts connections
+	// closed with CloseTokenExpired; Refreshed the refresh events that
+	// moved a deadline; RefreshRefused those answered 401 or 403 (the
+	// token did not check out, or named another subject).
+	Expiring, Expired, Refreshed, RefreshRefused atomic.Int64
 }

@@ -12,7 +12,7 @@
 //
 // # The /push protocol (JSON text frames)
 //
-//	server → client  {"event":"welcome","id":"<connection id>"}          on open
+//	server → client  {"event":"welcome","id":"<connection id>"}          on open, "ttl_ms" too when the token expires
 //	client → server  {"event":"subscribe","channel":"news","_EID_":1}
 //	server → client  {"event":"_ack_","_EID_":1}                          or _err_ with a status
 //	client → server  {"event":"unsubscribe","channel":"news","_EID_":2}
@@ -20,14 +20,17 @@
 //	client → server  {"event":"publish","channel":"chat:1","data":<json>} where ClientPublish allows
 //	client → server  {"event":"register","token":"<JWT>","after":"41"}    joins the token's sub
 //	server → client  {"event":"_ack_","_EID_":3,"data":{"identity":"ann"}}
+//	client → server  {"event":"refresh","token":"<JWT>","_EID_":4}       a new token, same sub
+//	server → client  {"event":"_ack_","_EID_":4,"data":{"ttl_ms":3600000}}
 //	server → client  {"event":"notify","id":"42","identity":"ann","data":<json>}
 //	server → client  {"event":"<name>","args":[...]}                      multicast, broadcast, unicast
 //
 // "_EID_" is optional on every client frame; without it nothing is acked
 // (errors still are). Error statuses: 400 a missing or malformed field,
-// 401 a register token that does not check out, 403 a channel the token
-// does not allow, client publishing refused, or register without a JWT
-// key, 404 an unknown event, 429 past MaxChannels or MaxIdentities, 503
+// 401 a register or refresh token that does not check out, 403 a channel
+// the token does not allow, client publishing refused, register or
+// refresh without a JWT key, or a refresh for a subject the connection
+// holds no token of, 404 an unknown event, 429 past MaxChannels or MaxIdentities, 503
 // the identity store failed. A frame that is not a JSON event answers
 // _err_ 400 and closes with 1007; a binary frame closes with 1003.
 //
@@ -46,6 +49,16 @@
 // subscribe and publish; "sub" is the identity register joins;
 // "lifetime" (seconds) and "max_connections" set the registration.
 // Without a key connections are anonymous and register is refused.
+//
+// # Token expiry
+//
+// A connection is closed with CloseTokenExpired (4010) once the earliest
+// of its tokens (the connection's, the registers') is past its "exp" plus
+// Config.JWTLeeway; "ttl_ms" in the welcome and the register and refresh
+// acks is the time left. A refresh with a valid token for the same "sub"
+// replaces the tokens of that subject and moves the expiry; one that does
+// not check out (401) or names another subject (403) moves nothing. Each
+// node keeps one heap of deadlines and one timer (Stats.Expiring).
 //
 // # HTTP API
 //

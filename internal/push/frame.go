@@ -17,6 +17,7 @@ import (
 //	{"event":"unsubscribe","channel":"news"}
 //	{"event":"publish","channel":"chat:1","data":{...}}
 //	{"event":"register","token":"<JWT>","after":"41"}
+//	{"event":"refresh","token":"<JWT>"}
 type frame struct {
 	Event   string          `json:"event"`
 	Channel string          `json:"channel"`
@@ -107,9 +108,14 @@ func messageFrame(channel string, data []byte) string {
 	return string(append(b, '}'))
 }
 
-// welcomeFrame is the first frame of every /push connection.
-func welcomeFrame(id string) []byte {
+// welcomeFrame is the first frame of every /push connection, with
+// "ttl_ms" when ttl (the milliseconds until its token expires) is not 0.
+func welcomeFrame(id string, ttl int64) []byte {
 	b := append([]byte(`{"event":"welcome","id":`), appendString(nil, id)...)
+	if ttl > 0 {
+		b = append(b, `,"ttl_ms":`...)
+		b = strconv.AppendInt(b, ttl, 10)
+	}
 	return append(b, '}')
 }
 

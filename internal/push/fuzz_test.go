@@ -13,9 +13,12 @@ func FuzzParseFrame(f *testing.F) {
 	for _, s := range []string{
 		`{"event":"subscribe","channel":"news","_EID_":1}`,
 		`{"event":"register","token":"a.b.c","after":"41"}`,
+		`{"event":"refresh","token":"a.b.c","_EID_":"r1"}`,
+		`{"event":"refresh","token":7}`,
 		`{"event":"publish","channel":"chat:1","data":{"x":[1,2,"\u00e9"]}}`,
 		`{"event":"message","_NID_":3,"_identity":"a","args":[1,2]}`,
 		`{"node":"n1","connections":{"total":2},"channels":1}`,
+		`{"node":"n1","identity":"ann"}`, `{"identity":""}`,
 		`{"event":1}`, `[]`, `"x"`, `{"event":"x","after":{}}`,
 	} {
 		f.Add([]byte(s))
@@ -32,6 +35,9 @@ func FuzzParseFrame(f *testing.F) {
 					t.Fatalf("messageFrame(%q, %q) = %q: not JSON", fr.Channel, fr.Data, out)
 				}
 				_, _ = parseNoteID("after", fr.After)
+				if w := welcomeFrame(fr.Token, int64(len(in))); !json.Valid(w) {
+					t.Fatalf("welcomeFrame(%q) = %q: not JSON", fr.Token, w)
+				}
 			}
 			if name, data, ok := noteData(in); ok {
 				if out := notifyFrame(nil, name, 1, 2, name, data); !json.Valid(out) {
@@ -39,6 +45,9 @@ func FuzzParseFrame(f *testing.F) {
 				}
 			}
 			svc.parseStats(in)
+			if m, ok := svc.parseDisconnect(in); ok && (m.Identity == "" || len(m.Identity) > svc.cfg.MaxName) {
+				t.Fatalf("parseDisconnect(%q) took identity %q", in, m.Identity)
+			}
 		}
 	})
 }

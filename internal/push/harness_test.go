@@ -122,14 +122,16 @@ type frame struct {
 	Args     []json.RawMessage `json:"args"`
 	Status   int               `json:"status"`
 	Error    string            `json:"error"`
+	TTL      int64             `json:"ttl_ms"`
 	raw      string
 }
 
 // client is a gorilla/websocket client of /push. Not safe for concurrent use.
 type client struct {
-	t  testing.TB
-	ws *websocket.Conn
-	id string // from the welcome
+	t   testing.TB
+	ws  *websocket.Conn
+	id  string // from the welcome
+	ttl int64  // from the welcome: ms until the token expires, 0 = never
 }
 
 // connect opens /push on n with query and header, reads the welcome.
@@ -142,10 +144,14 @@ func connect(t testing.TB, addr, query string, h http.Header) *client {
 	c := &client{t: t, ws: ws}
 	t.Cleanup(func() { _ = ws.Close() })
 	w := c.next()
-	if w.Event != "welcome" || w.ID == "" || w.raw != `{"event":"welcome","id":"`+w.ID+`"}` {
+	want := `{"event":"welcome","id":"` + w.ID + `"}`
+	if w.TTL != 0 {
+		want = `{"event":"welcome","id":"` + w.ID + `","ttl_ms":` + itoa(int(w.TTL)) + `}`
+	}
+	if w.Event != "welcome" || w.ID == "" || w.TTL < 0 || w.raw != want {
 		t.Fatalf("first frame %s, want the welcome", w.raw)
 	}
-	c.id = w.ID
+	c.id, c.ttl = w.ID, w.TTL
 	return c
 }
 
@@ -201,6 +207,26 @@ func (c *client) expect(want string) frame {
 		c.t.Fatalf("got %s, want %s", f.raw, want)
 	}
 	return f
+}
+
+// expectRegistered reads the ack of register eid: identity, and "ttl_ms"
+// when a token of the connection expires (ttl > 0 then). It returns the ttl.
+func (c *client) expectRegistered(eid int, identity string) int64 {
+	c.t.Helper()
+	f := c.next()
+	var d struct {
+		Identity string `json:"identity"`
+		TTL      int64  `json:"ttl_ms"`
+	}
+	_ = json.Unmarshal(f.Data, &d)
+	want := `{"event":"_ack_","_EID_":` + itoa(eid) + `,"data":{"identity":"` + identity + `"}}`
+	if d.TTL != 0 {
+		want = `{"event":"_ack_","_EID_":` + itoa(eid) + `,"data":{"identity":"` + identity + `","ttl_ms":` + itoa(int(d.TTL)) + `}}`
+	}
+	if f.raw != want || d.TTL < 0 {
+		c.t.Fatalf("got %s, want the ack of register %d as %s", f.raw, eid, identity)
+	}
+	return d.TTL
 }
 
 // call sends a frame with "_EID_":eid and returns the reply.

@@ -112,6 +112,11 @@ func (t *nodeTable) pruneLocked(at time.Time) {
 // share publishes this node's counts every StatsEvery and records the
 // other nodes' until ctx ends; then it tells them this node is gone.
 func (s *Service) share(ctx context.Context, b dispatch.Broker) error {
+	if cancel, err := b.Subscribe(disconnectTopic, s.onDisconnect); err != nil {
+		s.cfg.Logger.Warn("push: disconnect subscription failed; /api/disconnect by identity on other nodes does not reach this one", "err", err)
+	} else {
+		defer cancel()
+	}
 	cancel, err := b.Subscribe(statsTopic, s.onStats)
 	if err != nil {
 		s.cfg.Logger.Warn("push: stats subscription failed; /api/stats shows this node only", "err", err)

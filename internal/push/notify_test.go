@@ -21,7 +21,7 @@ func TestRegisterNotify(t *testing.T) {
 	tok := token(t, testSecret, claims("ann"))
 	a := connect(t, n.addr, tokenQuery(token(t, testSecret, claims("someone-else"))), nil)
 	a.send(`{"event":"register","token":"` + tok + `","_EID_":1}`)
-	a.expect(`{"event":"_ack_","_EID_":1,"data":{"identity":"ann"}}`)
+	a.expectRegistered(1, "ann")
 	m := mustAPI(t, n.addr, "/api/notify", `{"identity":"ann","data":{"text":"first"}}`)
 	if m["registered"] != true || m["id"] != "1" {
 		t.Fatalf("notify: %v", m)
@@ -36,7 +36,7 @@ func TestRegisterNotify(t *testing.T) {
 	b.send(`{"event":"register","after":"1","_EID_":1}`) // the connection's own token
 	b.expect(`{"event":"notify","id":"2","identity":"ann","name":"invoice","data":2}`)
 	b.expect(`{"event":"notify","id":"3","identity":"ann","data":[3]}`)
-	b.expect(`{"event":"_ack_","_EID_":1,"data":{"identity":"ann"}}`)
+	b.expectRegistered(1, "ann")
 	_ = b.ws.Close()
 	eventually(t, "b gone", func() bool { return n.srv.Connections() == 0 })
 
@@ -61,7 +61,7 @@ func TestRegisterClaims(t *testing.T) {
 	cs[0].expect(`{"event":"notify","id":"1","identity":"bob","data":"both"}`)
 	cs[1].expect(`{"event":"notify","id":"1","identity":"bob","data":"both"}`)
 	cs[2].send(`{"event":"register","after":"1","_EID_":1}`)
-	cs[2].expect(`{"event":"_ack_","_EID_":1,"data":{"identity":"bob"}}`)
+	cs[2].expectRegistered(1, "bob")
 	if code := cs[0].closed(); code != 4009 {
 		t.Fatalf("oldest closed with %d, want 4009", code)
 	}

@@ -149,10 +149,14 @@ func TestDisconnect(t *testing.T) {
 	if code := a.closed(); code != push.CloseDisconnected {
 		t.Fatalf("close %d, want %d", code, push.CloseDisconnected)
 	}
+	c := connect(t, n.addr, tokenQuery(tok), nil)
 	b.ok(1, `{"event":"register"}`)
+	c.ok(1, `{"event":"register"}`)
 	mustAPI(t, n.addr, "/api/disconnect", `{"identity":"ann"}`)
-	if code := b.closed(); code != push.CloseDisconnected {
-		t.Fatalf("close %d, want %d", code, push.CloseDisconnected)
+	for _, x := range []*client{b, c} {
+		if code := x.closed(); code != push.CloseDisconnected {
+			t.Fatalf("close %d, want %d", code, push.CloseDisconnected)
+		}
 	}
 	keep.marker(n.addr, "still here") // never registered ann
 	for _, body := range []string{`{}`, `{"id":"x","identity":"y"}`} {

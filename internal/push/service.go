@@ -25,13 +25,15 @@ type Service struct {
 	generated bool // the API key was made by Mount
 	stats     Stats
 	nodes     *nodeTable
+	expiry    *expiries // the token deadlines of this node's connections
+	holders   holders   // identity → this node's connections registered as it
 }
 
 // Mount adds the push server to srv, before srv.Run: the websocket route
 // cfg.Path and the HTTP API under cfg.APIPrefix. It fails for a Config it
 // cannot serve (a bad JWT key, both a secret and a public key) and when
-// srv refuses a route. Call Run alongside srv.Run for the start-up log and
-// the cluster-wide stats.
+// srv refuses a route. Call Run alongside srv.Run for the start-up log,
+// the cluster-wide stats and the other nodes' disconnects by identity.
 func Mount(srv *server.Server, cfg Config) (*Service, error) {
 	cfg.fill()
 	s := &Service{srv: srv, hub: srv.Hub(), cfg: cfg}
@@ -50,6 +52,7 @@ func Mount(srv *server.Server, cfg Config) (*Service, error) {
 	}
 	s.key = apikey.New(cfg.APIKey)
 	s.nodes = newNodeTable(cfg.MaxNodes, 3*cfg.StatsEvery)
+	s.expiry = &expiries{stats: &s.stats}
 	// The protocol is push's own (OnMessage), and server-side events reach
 	// its clients as {"event","args"} frames: a raw route that forwards.
 	err = srv.Route(cfg.Path, func() dispatch.Controller { return &Push{svc: s} }, dispatch.AutoDispatch(false), dispatch.ForwardEvents(true))
@@ -71,7 +74,8 @@ func (s *Service) APIKey() (key string, generated bool) { return s.cfg.APIKey, s
 
 // Run waits until the server listens, logs the start-up lines once, then
 // shares this node's counts with the other nodes over the server's broker
-// (when it has one) until ctx ends. It returns ctx's error, or nil when
+// (when it has one), and closes this node's connections of an identity
+// another node's /api/disconnect names, until ctx ends. It returns ctx's error, or nil when
 // the server stopped before it was ready.
 func (s *Service) Run(ctx context.Context) error {
 	select {
