@@ -61,7 +61,7 @@ type loop struct {
 
 	traffic // websocket bytes and messages in and out (counts.go)
 
-	pace pacer // loop-owned: when the loop goroutine yields (pace)
+	pace pacer // loop-owned: when the loop goroutine yields (paceWork)
 }
 
 // yieldEvery is the longest the loop goroutine runs before it yields
@@ -77,14 +77,14 @@ type loop struct {
 // descheduled.
 const yieldEvery = 7 * time.Millisecond
 
-// pacer times the loop goroutine's runs for pace.
+// pacer times the loop goroutine's runs for paceWork.
 type pacer struct {
-	n     uint32 // calls of pace; the clock is read every paceStride
+	n     uint32 // calls of paceWork; the clock is read every paceStride
 	start int64  // monotonic nanos: start of the current run without a yield
 	last  int64  // monotonic nanos of the last reading
 }
 
-// paceStride is how many calls of pace read the clock once.
+// paceStride is how many calls of paceWork read the clock once.
 const paceStride = 8
 
 // monoBase anchors monotonic readings (monoNow).
@@ -92,7 +92,7 @@ var monoBase = time.Now()
 
 func monoNow() int64 { return int64(time.Since(monoBase)) }
 
-// pace is called for each unit of loop work (a task, a connection's
+// paceWork is called for each unit of loop work (a task, a connection's
 // writes, a read callback, a swept connection): it yields when the loop has
 // run yieldEvery since its last yield. A gap longer than yieldEvery between
 // two readings is taken as the loop having waited (gnet reschedules it
