@@ -45,6 +45,7 @@ func (l *loop) deferWrite(c *conn, b []byte, put *[]byte) {
 func (l *loop) endBatch() {
 	for i := range l.dirty { // writes may close conns, never add dirty ones
 		if l.dirty[i].head != 0 {
+			l.paceWork()
 			l.dirty[i].c.writePending()
 		}
 	}

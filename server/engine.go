@@ -189,6 +189,7 @@ func (s *Server) onTraffic(gc gnet.Conn) (action gnet.Action) {
 			action = gnet.Close
 		}
 	}()
+	c.l.paceWork()
 	if a, paused := c.gate(); paused {
 		return a
 	}

@@ -38,3 +38,22 @@ func (l *loop) held() int {
 	}
 	return most
 }
+
+// BusyLoop runs, as a task on s's first loop, d of work paced as a loop's
+// units of work are (a unit every 10 µs), and returns once it has run.
+// Test only.
+func BusyLoop(s *Server, d time.Duration) {
+	l := s.loops[0]
+	done := make(chan struct{})
+	l.submit(task{fn: func() {
+		defer close(done)
+		end := time.Now().Add(d)
+		for next := time.Now(); next.Before(end); {
+			for time.Now().Before(next) { // a unit of work
+			}
+			l.paceWork()
+			next = next.Add(10 * time.Microsecond)
+		}
+	}})
+	<-done
+}

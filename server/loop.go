@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,59 @@ type loop struct {
 	now    int64        // loop-owned coarse clock (unix nanos), set by OnTraffic and the sweep
 
 	traffic // websocket bytes and messages in and out (counts.go)
+
+	pace pacer // loop-owned: when the loop goroutine yields (paceWork)
+}
+
+// yieldEvery is the longest the loop goroutine runs before it yields
+// (runtime.Gosched) once. Go's system monitor (sysmon) treats a goroutine
+// that has not been rescheduled for 10 ms as running too long: it preempts
+// it and takes its P away at its next system call (nearly every call of a
+// loop is one), and each such take sends the monitor back to polling every
+// 20 µs. On a loop that writes for 100 ms or more to fan a broadcast out to
+// 10k sockets, that was a monitor wake-up (and a preemption of the loop)
+// every 20-70 µs for most of the fan-out: most of the context switches of
+// S3 (bench/ANALYSIS.md). A yield costs one wake-up of an idle thread at
+// most. 7 ms leaves the monitor's 10 ms a margin for the loop thread being
+// descheduled.
+const yieldEvery = 7 * time.Millisecond
+
+// pacer times the loop goroutine's runs for paceWork.
+type pacer struct {
+	n     uint32 // calls of paceWork; the clock is read every paceStride
+	start int64  // monotonic nanos: start of the current run without a yield
+	last  int64  // monotonic nanos of the last reading
+}
+
+// paceStride is how many calls of paceWork read the clock once.
+const paceStride = 8
+
+// monoBase anchors monotonic readings (monoNow).
+var monoBase = time.Now()
+
+func monoNow() int64 { return int64(time.Since(monoBase)) }
+
+// paceWork is called for each unit of loop work (a task, a connection's
+// writes, a read callback, a swept connection): it yields when the loop has
+// run yieldEvery since its last yield. A gap longer than yieldEvery between
+// two readings is taken as the loop having waited (gnet reschedules it
+// before it blocks), and starts a new run. Loop only.
+func (l *loop) paceWork() {
+	p := &l.pace
+	if p.n++; p.n%paceStride != 0 {
+		return
+	}
+	now := monoNow()
+	switch {
+	case now-p.last > int64(yieldEvery):
+		p.start = now
+	case now-p.start >= int64(yieldEvery):
+		runtime.Gosched()
+		now = monoNow()
+		p.start = now
+		l.srv.stats.LoopYields.Add(1)
+	}
+	p.last = now
 }
 
 // task is one queued item: a function, or a frame to write to a
@@ -155,6 +209,7 @@ func (l *loop) drain(context.Context) error {
 	l.mu.Unlock()
 	l.batching = true
 	for i := range batch {
+		l.paceWork()
 		l.runTask(&batch[i])
 		batch[i] = task{}
 	}

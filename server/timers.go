@@ -103,6 +103,7 @@ func (l *loop) sweep() {
 	l.now = now
 	for i := len(l.conns) - 1; i >= 0; i-- {
 		c := l.conns[i]
+		l.paceWork()
 		switch c.state {
 		case stateHTTP: // not statePending: the timeout bounds the client's request, not a handler's work
 			if c.deadline != 0 && now > c.deadline {
