@@ -22,6 +22,14 @@ func assertNoAllocs(t *testing.T, name string, f func()) {
 	}
 }
 
+func assertAllocs(t *testing.T, name string, want float64, f func()) {
+	t.Helper()
+	f()
+	if n := testing.AllocsPerRun(200, f); n != want {
+		t.Errorf("%s: %.1f allocations per run, want %.0f", name, n, want)
+	}
+}
+
 func TestAllocsHTTP(t *testing.T) {
 	head := []byte(upgradeHead)
 	var p RequestParser
@@ -59,6 +67,18 @@ func TestAllocsHTTP(t *testing.T) {
 	assertNoAllocs(t, "AppendAcceptKey", func() { dst = AppendAcceptKey(dst[:0], key) })
 	assertNoAllocs(t, "AppendUpgradeResponse", func() {
 		dst = AppendUpgradeResponse(dst[:0], key, "chat", []byte("permessage-deflate"))
+	})
+	// A fresh response, as an upgrade makes one, and a fresh Request, as
+	// each connection's first request fills: one allocation per buffer, not
+	// one per append (H1 garbage: S1 pays it per connection).
+	assertAllocs(t, "AppendUpgradeResponse(nil)", 1, func() {
+		dst = AppendUpgradeResponse(nil, key, "chat", []byte("permessage-deflate"))
+	})
+	assertAllocs(t, "Parse into a fresh Request", 2, func() {
+		var fresh Request
+		if n, err := p.Parse(head, &fresh); n != len(head) || err != nil {
+			t.Fatal(n, err)
+		}
 	})
 	body := []byte("hello")
 	assertNoAllocs(t, "AppendResponse", func() {

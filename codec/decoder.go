@@ -2,6 +2,7 @@ package codec
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"github.com/gobwas/ws"
 
@@ -53,10 +54,11 @@ const DefaultMaxMessage = 1 << 20
 
 // Decoder reads client frames (RFC 6455 §5, RFC 7692) from the start of a
 // peeked input buffer. One per connection, used by the connection's loop
-// only. Its idle footprint is a few words: a message buffer is taken from a
-// pool only while a message is partly received or while its event is held,
-// and the 32 KiB inflate window only when the client keeps its compression
-// context. The zero value is ready to use.
+// only. Its idle footprint is two words and a byte: the frame and message
+// state (and the message buffer, from a pool) is held only while a message
+// is partly received or while its event is held, and the 32 KiB inflate
+// window only when the client keeps its compression context. The zero
+// value is ready to use.
 type Decoder struct {
 	// MaxMessage limits a message in bytes (after inflate; for compressed
 	// messages the compressed size too); 0 means DefaultMaxMessage. A
@@ -64,14 +66,24 @@ type Decoder struct {
 	// declares it, before its payload is read.
 	MaxMessage int64
 
+	st    *decodeState // nil while idle (no message in progress, no event held); kept for good once deflate is on
+	flags decodeFlag   // flagFailed, flagDeflate
+}
+
+// decodeState is a Decoder's frame and message state, pooled: a
+// connection holds one only while a message is in progress or its buffered
+// event is held, or for good once permessage-deflate is on (it carries
+// the inflate window).
+type decodeState struct {
 	msg    *[]byte    // pooled: message in progress, or the held event's payload
-	fl     *inflate   // nil unless permessage-deflate was negotiated
+	win    *window    // deflate with client context takeover: the last 32 KiB of inflated output, allocated lazily
 	remain uint64     // payload bytes left in the current data frame
 	mask   [4]byte    // current data frame's masking key
 	text   UTF8State  // validation state of the text message in progress
 	op     ws.OpCode  // opcode of the message in progress; 0 when none
 	maskAt uint8      // offset into mask of the next payload byte
 	flags  decodeFlag // frame and message state
+	keep   bool       // deflate: client context takeover, keep the window between messages
 }
 
 type decodeFlag uint8
@@ -81,13 +93,39 @@ const (
 	flagFin                               // the current data frame is final
 	flagCompressed                        // the message in progress has RSV1
 	flagHeld                              // msg backs the last returned event
-	flagFailed                            // an error was returned: input is no longer parsed
+	flagFailed                            // Decoder: an error was returned, input is no longer parsed
+	flagDeflate                           // Decoder: permessage-deflate was negotiated (st is kept)
 )
 
-// inflate is the permessage-deflate state of a connection.
-type inflate struct {
-	keep bool    // client context takeover: keep the window between messages
-	win  *window // the last 32 KiB of inflated output, allocated lazily
+var statePool = sync.Pool{New: func() any { return new(decodeState) }}
+
+// state returns d's frame and message state, taking one from the pool
+// when d is idle.
+func (d *Decoder) state() *decodeState {
+	if d.st == nil {
+		d.st = statePool.Get().(*decodeState)
+	}
+	return d.st
+}
+
+// settle gives the state back once d is idle again: no message in
+// progress, no event held, no deflate.
+func (d *Decoder) settle() {
+	s := d.st
+	if s == nil || d.flags&flagDeflate != 0 || s.msg != nil || s.op != 0 || s.flags != 0 {
+		return
+	}
+	*s = decodeState{}
+	statePool.Put(s)
+	d.st = nil
+}
+
+// op is the opcode of the message in progress; 0 when none.
+func (d *Decoder) op() ws.OpCode {
+	if d.st == nil {
+		return 0
+	}
+	return d.st.op
 }
 
 // EnableDeflate accepts compressed (RSV1) messages as negotiated by
@@ -95,7 +133,8 @@ type inflate struct {
 // loop. It allocates a few bytes; the inflate window comes later, and only
 // when the client keeps its compression context.
 func (d *Decoder) EnableDeflate(p DeflateParams) {
-	d.fl = &inflate{keep: !p.ClientNoContextTakeover}
+	d.flags |= flagDeflate
+	d.state().keep = !p.ClientNoContextTakeover
 }
 
 func (d *Decoder) max() uint64 {
@@ -124,11 +163,12 @@ func (d *Decoder) max() uint64 {
 // byte is there. Control frames are returned only when whole (unmasked in
 // place) and may come between fragments. Next modifies b (unmasking).
 func (d *Decoder) Next(b []byte) (ev Event, n int, err error) {
-	if d.flags&(flagHeld|flagFailed) != 0 {
-		if d.flags&flagFailed != 0 {
-			return d.failed(b)
-		}
+	if d.flags&flagFailed != 0 {
+		return d.failed(b)
+	}
+	if d.st != nil && d.st.flags&flagHeld != 0 {
 		d.dropMsg()
+		d.settle()
 	}
 	if ev, n, ok, err := d.nextShort(b); ok {
 		if err != nil {
@@ -138,8 +178,10 @@ func (d *Decoder) Next(b []byte) (ev Event, n int, err error) {
 	}
 	if ev, n, err = d.next(b); err != nil {
 		d.Abort()
+		return ev, n, err
 	}
-	return ev, n, err
+	d.settle()
+	return ev, n, nil
 }
 
 // next runs the frame states over b: a frame header is expected, or the
@@ -147,7 +189,7 @@ func (d *Decoder) Next(b []byte) (ev Event, n int, err error) {
 func (d *Decoder) next(b []byte) (ev Event, n int, err error) {
 	for n < len(b) {
 		var k int
-		if d.flags&flagInFrame != 0 {
+		if d.st != nil && d.st.flags&flagInFrame != 0 {
 			ev, k, err = d.payload(b[n:])
 		} else {
 			ev, k, err = d.frame(b[n:])
@@ -181,17 +223,17 @@ func (d *Decoder) Failed() bool { return d.flags&flagFailed != 0 }
 // InMessage reports whether a data message has started and is not yet
 // complete: a fragmented message, or a frame whose payload is still
 // arriving. Same goroutine rule as Next.
-func (d *Decoder) InMessage() bool { return d.op != 0 }
+func (d *Decoder) InMessage() bool { return d.op() != 0 }
 
 // PartialBytes is the capacity of the pooled buffer held by the message in
 // progress (0 when none is, or when the buffer backs the last returned
 // event instead). It changes only in Next, Abort and Release. Same
 // goroutine rule as Next.
 func (d *Decoder) PartialBytes() int {
-	if d.msg == nil || d.flags&flagHeld != 0 {
+	if d.st == nil || d.st.msg == nil || d.st.flags&flagHeld != 0 {
 		return 0
 	}
-	return cap(*d.msg)
+	return cap(*d.st.msg)
 }
 
 // Release returns the Decoder's pooled buffers and resets its frame state
@@ -199,25 +241,32 @@ func (d *Decoder) PartialBytes() int {
 // Call it when the connection closes; any Payload returned earlier becomes
 // invalid.
 func (d *Decoder) Release() {
+	s := d.st
+	if s == nil {
+		return
+	}
 	d.dropMsg()
-	if d.fl != nil && d.fl.win != nil {
-		windowPool.Put(d.fl.win)
-		d.fl.win = nil
+	if s.win != nil {
+		windowPool.Put(s.win)
+		s.win = nil
 	}
 	d.resetMessage()
+	d.settle()
 }
 
 func (d *Decoder) dropMsg() {
-	if d.msg != nil {
-		pool.Put(d.msg)
-		d.msg = nil
+	s := d.st
+	if s.msg != nil {
+		pool.Put(s.msg)
+		s.msg = nil
 	}
-	d.flags &^= flagHeld
+	s.flags &^= flagHeld
 }
 
 func (d *Decoder) resetMessage() {
-	d.op, d.text, d.remain, d.maskAt = 0, 0, 0, 0
-	d.flags &^= flagInFrame | flagFin | flagCompressed
+	s := d.st
+	s.op, s.text, s.remain, s.maskAt = 0, 0, 0, 0
+	s.flags &^= flagInFrame | flagFin | flagCompressed
 }
 
 // header is a parsed frame header.
@@ -284,15 +333,15 @@ func (d *Decoder) checkHeader(b0, b1 byte) error {
 		return ErrReservedBits // RSV2, RSV3: no extension defines them
 	case op.IsReserved():
 		return ErrReservedOpCode
-	case b0&bitRsv1 != 0 && (d.fl == nil || op == ws.OpContinuation || op.IsControl()):
+	case b0&bitRsv1 != 0 && (d.flags&flagDeflate == 0 || op == ws.OpContinuation || op.IsControl()):
 		return ErrReservedBits
 	case b1&bitMask == 0:
 		return ErrUnmasked
 	case op.IsControl():
 		return checkControl(b0, b1)
-	case op == ws.OpContinuation && d.op == 0:
+	case op == ws.OpContinuation && d.op() == 0:
 		return ErrUnexpectedContinue
-	case op != ws.OpContinuation && d.op != 0:
+	case op != ws.OpContinuation && d.op() != 0:
 		return ErrExpectedContinue
 	}
 	return nil
@@ -335,49 +384,51 @@ func (d *Decoder) data(b []byte, h *header) (Event, int, error) {
 	if h.plen > d.max()-d.msgLen() {
 		return Event{}, 0, ErrMessageTooBig
 	}
-	if op := h.op(); op != ws.OpContinuation {
-		d.op = op
+	op := h.op()
+	if h.fin() && op != ws.OpContinuation && uint64(len(b)-h.len) >= h.plen {
+		return d.whole(b, h, kindOf(op), h.b0&bitRsv1 != 0)
+	}
+	s := d.state()
+	if op != ws.OpContinuation {
+		s.op = op
 		if h.b0&bitRsv1 != 0 {
-			d.flags |= flagCompressed
+			s.flags |= flagCompressed
 		}
 	}
-	if h.fin() && h.op() != ws.OpContinuation && uint64(len(b)-h.len) >= h.plen {
-		return d.whole(b, h)
-	}
-	d.remain, d.mask, d.maskAt = h.plen, h.mask, 0
-	d.flags |= flagInFrame
+	s.remain, s.mask, s.maskAt = h.plen, h.mask, 0
+	s.flags |= flagInFrame
 	if h.fin() {
-		d.flags |= flagFin
+		s.flags |= flagFin
 	}
 	ev, k, err := d.payload(b[h.len:])
 	return ev, h.len + k, err
 }
 
 func (d *Decoder) msgLen() uint64 {
-	if d.msg == nil {
+	if d.st == nil || d.st.msg == nil {
 		return 0
 	}
-	return uint64(len(*d.msg))
+	return uint64(len(*d.st.msg))
 }
 
-// whole returns a single-frame message that is entirely in b.
-func (d *Decoder) whole(b []byte, h *header) (Event, int, error) {
+// whole returns a single-frame message that is entirely in b (no message
+// was in progress).
+func (d *Decoder) whole(b []byte, h *header, kind Kind, compressed bool) (Event, int, error) {
 	end := h.len + int(h.plen)
 	p := b[h.len:end:end]
 	ws.Cipher(p, h.mask, 0)
-	if d.flags&flagCompressed != 0 {
-		return d.inflated(p, end)
+	if compressed {
+		return d.inflated(p, end, kind)
 	}
-	kind := d.kind()
-	d.resetMessage()
 	if kind == KindText && !ValidUTF8(p) {
 		return Event{}, 0, ErrInvalidUTF8
 	}
 	return Event{Kind: kind, Payload: p}, end, nil
 }
 
-func (d *Decoder) kind() Kind {
-	if d.op == ws.OpText {
+// kindOf is the event kind of a data opcode.
+func kindOf(op ws.OpCode) Kind {
+	if op == ws.OpText {
 		return KindText
 	}
 	return KindBinary
@@ -385,17 +436,18 @@ func (d *Decoder) kind() Kind {
 
 // payload consumes the current data frame's payload bytes from b.
 func (d *Decoder) payload(b []byte) (Event, int, error) {
-	k := int(min(uint64(len(b)), d.remain))
+	s := d.st
+	k := int(min(uint64(len(b)), s.remain))
 	if k > 0 {
 		if err := d.appendPayload(b[:k]); err != nil {
 			return Event{}, 0, err
 		}
 	}
-	if d.remain > 0 {
+	if s.remain > 0 {
 		return Event{}, k, nil
 	}
-	d.flags &^= flagInFrame
-	if d.flags&flagFin == 0 {
+	s.flags &^= flagInFrame
+	if s.flags&flagFin == 0 {
 		return Event{}, k, nil
 	}
 	return d.complete(k)
@@ -403,17 +455,18 @@ func (d *Decoder) payload(b []byte) (Event, int, error) {
 
 // appendPayload unmasks chunk into the message buffer and validates text.
 func (d *Decoder) appendPayload(chunk []byte) error {
-	if d.msg == nil {
-		d.msg = pool.Get(len(chunk))
+	s := d.st
+	if s.msg == nil {
+		s.msg = pool.Get(len(chunk))
 	}
-	d.msg = pool.Grow(d.msg, len(chunk))
-	start := len(*d.msg)
-	*d.msg = append(*d.msg, chunk...)
-	p := (*d.msg)[start:]
-	ws.Cipher(p, d.mask, int(d.maskAt))
-	d.maskAt = uint8((int(d.maskAt) + len(p)) & 3)
-	d.remain -= uint64(len(p))
-	if d.op == ws.OpText && d.flags&flagCompressed == 0 && !d.text.Feed(p) {
+	s.msg = pool.Grow(s.msg, len(chunk))
+	start := len(*s.msg)
+	*s.msg = append(*s.msg, chunk...)
+	p := (*s.msg)[start:]
+	ws.Cipher(p, s.mask, int(s.maskAt))
+	s.maskAt = uint8((int(s.maskAt) + len(p)) & 3)
+	s.remain -= uint64(len(p))
+	if s.op == ws.OpText && s.flags&flagCompressed == 0 && !s.text.Feed(p) {
 		return ErrInvalidUTF8
 	}
 	return nil
@@ -421,19 +474,23 @@ func (d *Decoder) appendPayload(chunk []byte) error {
 
 // complete returns the message whose last frame just ended.
 func (d *Decoder) complete(n int) (Event, int, error) {
+	s := d.st
 	var p []byte
-	if d.msg != nil {
-		p = *d.msg
+	if s.msg != nil {
+		p = *s.msg
 	}
-	if d.flags&flagCompressed != 0 {
-		return d.inflated(p, n)
+	kind := kindOf(s.op)
+	if s.flags&flagCompressed != 0 {
+		d.resetMessage()
+		return d.inflated(p, n, kind)
 	}
-	kind := d.kind()
-	done := d.text.Complete()
+	done := s.text.Complete()
 	d.resetMessage()
 	if kind == KindText && !done {
 		return Event{}, 0, ErrInvalidUTF8
 	}
-	d.flags |= flagHeld
+	if s.msg != nil {
+		s.flags |= flagHeld
+	}
 	return Event{Kind: kind, Payload: p}, n, nil
 }

@@ -17,7 +17,7 @@ const (
 // (nothing consumed, b untouched) for any other input, which then takes the
 // general path with all its checks.
 func (d *Decoder) nextShort(b []byte) (ev Event, n int, ok bool, err error) {
-	if len(b) < shortHeaderLen || d.op != 0 || d.flags&flagInFrame != 0 {
+	if len(b) < shortHeaderLen || d.st != nil && (d.st.op != 0 || d.st.flags&flagInFrame != 0) {
 		return ev, 0, false, nil
 	}
 	b0, b1 := b[0], b[1]

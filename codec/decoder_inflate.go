@@ -8,18 +8,18 @@ import (
 )
 
 // inflated decompresses the compressed message src and returns it as the
-// event, n bytes consumed. src is the frame payload in b or d.msg.
-func (d *Decoder) inflated(src []byte, n int) (Event, int, error) {
-	kind := d.kind()
-	d.resetMessage()
+// event of kind, n bytes consumed. src is the frame payload in b or the
+// state's msg; the message state is reset already. Deflate keeps d.st.
+func (d *Decoder) inflated(src []byte, n int, kind Kind) (Event, int, error) {
 	out, err := d.inflate(src)
 	d.dropMsg() // the compressed bytes, if they were buffered
 	if err != nil {
 		pool.Put(out)
 		return Event{}, 0, err
 	}
-	d.msg = out
-	d.flags |= flagHeld
+	s := d.st
+	s.msg = out
+	s.flags |= flagHeld
 	if kind == KindText && !ValidUTF8(*out) {
 		return Event{}, 0, ErrInvalidUTF8
 	}
@@ -34,8 +34,9 @@ func (d *Decoder) inflate(src []byte) (*[]byte, error) {
 	defer inflaterPool.Put(f)
 	f.src.reset(src)
 	var dict []byte
-	if d.fl.keep && d.fl.win != nil {
-		dict = d.fl.win.bytes()
+	s := d.st
+	if s.keep && s.win != nil {
+		dict = s.win.bytes()
 	}
 	_ = f.fr.(flate.Resetter).Reset(&f.src, dict) // never fails for a flate reader
 	size := uint64(4*len(src) + 64)
@@ -43,7 +44,7 @@ func (d *Decoder) inflate(src []byte) (*[]byte, error) {
 	if err := d.readAll(f.fr, &out); err != nil {
 		return out, err
 	}
-	if d.fl.keep {
+	if s.keep {
 		d.remember(*out)
 	}
 	return out, nil
@@ -78,9 +79,10 @@ func (d *Decoder) readAll(r io.Reader, out **[]byte) error {
 
 // remember appends a message's output to the connection's window.
 func (d *Decoder) remember(out []byte) {
-	if d.fl.win == nil {
-		d.fl.win = windowPool.Get().(*window)
-		d.fl.win.n = 0
+	s := d.st
+	if s.win == nil {
+		s.win = windowPool.Get().(*window)
+		s.win.n = 0
 	}
-	d.fl.win.add(out)
+	s.win.add(out)
 }

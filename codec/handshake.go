@@ -3,6 +3,7 @@ package codec
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"slices"
 	"strconv"
 )
 
@@ -109,10 +110,10 @@ func cutComma(b []byte) (item, rest []byte) {
 // a handshake with the given client key, with Sec-WebSocket-Protocol when
 // protocol is not empty and Sec-WebSocket-Extensions when extensions (an
 // extension value such as NegotiateDeflate's response) is not empty.
-// Allocation-free when dst has room.
+// Allocation-free when dst has room; else dst grows once.
 func AppendUpgradeResponse(dst, key []byte, protocol string, extensions []byte) []byte {
-	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\n"+
-		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	dst = slices.Grow(dst, upgradeResponseLen(protocol, extensions))
+	dst = append(dst, switchingHead...)
 	dst = AppendAcceptKey(dst, key)
 	dst = append(dst, "\r\n"...)
 	if protocol != "" {
@@ -126,6 +127,22 @@ func AppendUpgradeResponse(dst, key []byte, protocol string, extensions []byte) 
 		dst = append(dst, "\r\n"...)
 	}
 	return append(dst, "\r\n"...)
+}
+
+const switchingHead = "HTTP/1.1 101 Switching Protocols\r\n" +
+	"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+
+// upgradeResponseLen is the length of AppendUpgradeResponse's output for
+// protocol and extensions.
+func upgradeResponseLen(protocol string, extensions []byte) int {
+	n := len(switchingHead) + acceptKeyLen + len("\r\n\r\n")
+	if protocol != "" {
+		n += len("Sec-WebSocket-Protocol: \r\n") + len(protocol)
+	}
+	if len(extensions) > 0 {
+		n += len("Sec-WebSocket-Extensions: \r\n") + len(extensions)
+	}
+	return n
 }
 
 // AppendResponse appends a plain HTTP/1.1 response: status line,

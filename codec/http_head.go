@@ -1,6 +1,9 @@
 package codec
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // requestLine is the parsed request line, offsets relative to its start.
 // query.off < 0: no '?'; authority.end == 0: not absolute-form.
@@ -105,6 +108,9 @@ func trimCR(line []byte) []byte {
 func (r *Request) parse(head []byte) error {
 	r.Reset()
 	r.buf = append(r.buf, head...)
+	// One allocation for the fields: a line per field, less the request
+	// line and the empty one.
+	r.fields = slices.Grow(r.fields, max(bytes.Count(head, []byte{'\n'})-2, 0))
 	lf := bytes.IndexByte(r.buf, '\n')
 	rl, err := parseRequestLine(r.buf[:lf])
 	if err != nil {

@@ -27,16 +27,20 @@ import (
 // connection is still open is the server's to say (t.Open): the one
 // lifecycle is the server's (server/lifecycle.go).
 type conn struct {
-	t       bridge.Transport // nil until Open
-	route   *Route
-	ctrl    Controller
-	req     atomic.Pointer[Request] // after OnOpen: path parameters only (see releaseRequest)
-	x       atomic.Pointer[connExtra]
-	loop    int32
-	slot    int32
-	gen     uint32
-	typeIdx int32 // loop-owned: index in its table's byType list
+	t     bridge.Transport // nil until Open
+	route *Route
+	ctrl  Controller
+	req   atomic.Pointer[Request] // after OnOpen: path parameters only (see releaseRequest)
+	x     atomic.Pointer[connExtra]
+	slot  int32
+	lg    uint32 // loop (8 bits, as in the id) << 24 | generation (genMask); set by Open
 }
+
+// loop is the index of c's event loop.
+func (c *conn) loop() int { return int(c.lg >> 24) }
+
+// gen is c's generation in its slot.
+func (c *conn) gen() uint32 { return c.lg & genMask }
 
 // connExtra is the state few connections need, made on first use.
 type connExtra struct {
@@ -78,11 +82,11 @@ func (c *conn) shard() *shard {
 		return nil
 	}
 	h := c.hub()
-	return h.shards[(uint(c.slot)*31+uint(c.loop)*7)%uint(len(h.shards))]
+	return h.shards[(uint(c.slot)*31+uint(c.loop())*7)%uint(len(h.shards))]
 }
 
 // ID returns the connection id. Concurrency-safe once opened.
-func (c *conn) ID() string { return c.hub().makeID(int(c.loop), c.slot, c.gen) }
+func (c *conn) ID() string { return c.hub().makeID(c.loop(), c.slot, c.gen()) }
 
 // receive hands one complete message to the controller. data is valid
 // until receive returns (it is copied for worker routes). Loop only.

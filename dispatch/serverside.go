@@ -87,9 +87,10 @@ func (serverSide) Open(ctrl Controller, t bridge.Transport, route *Route, req *R
 		return nil, fmt.Errorf("%w (route %q)", errInUse, route.pattern)
 	}
 	c := &s.c
-	*c = conn{t: t, route: route, ctrl: ctrl, loop: int32(loop)}
+	*c = conn{t: t, route: route, ctrl: ctrl}
 	c.req.Store(req)
-	c.slot, c.gen = route.hub.tables[loop].add(c)
+	slot, gen := route.hub.tables[loop].add(c)
+	c.slot, c.lg = slot, uint32(loop)<<24|gen
 	route.typ.conns.Add(1)
 	return s, nil
 }
@@ -109,7 +110,7 @@ func (serverSide) End(s *Socket, code int, reason string) {
 	c := &s.c
 	h := c.hub()
 	c.route.typ.conns.Add(-1)
-	for _, ch := range h.tables[c.loop].del(c) {
+	for _, ch := range h.tables[c.loop()].del(c) {
 		h.unrefChannel(ch)
 	}
 	c.schedule(job{kind: jobClose, code: code, reason: reason}, true)

@@ -66,10 +66,10 @@ func (h *Hub) subscribe(c *conn, ch string, pattern bool) {
 	if !c.t.Open() {
 		return
 	}
-	t := h.tables[c.loop]
+	t := h.tables[c.loop()]
 	t.expect(ch, 1)
 	h.refChannel(ch)
-	h.loops.Submit(int(c.loop), func() {
+	h.loops.Submit(c.loop(), func() {
 		if !t.join(c, ch) {
 			t.expect(ch, -1)
 			h.unrefChannel(ch)
@@ -81,8 +81,8 @@ func (h *Hub) subscribe(c *conn, ch string, pattern bool) {
 // publish made after Unsubscribe returns is queued behind it.
 // Concurrency-safe.
 func (h *Hub) unsubscribe(c *conn, ch string) {
-	t := h.tables[c.loop]
-	h.loops.Submit(int(c.loop), func() {
+	t := h.tables[c.loop()]
+	h.loops.Submit(c.loop(), func() {
 		if left := t.unsubscribe(c, ch); left != "" {
 			t.expect(left, -1)
 			h.unrefChannel(left)

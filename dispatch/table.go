@@ -6,8 +6,9 @@ import (
 )
 
 // table is what dispatch keeps for one event loop: the loop's open
-// websocket connections by slot (their ids), by controller type
-// (broadcast) and by channel and pattern (publish). It has one owner, the
+// websocket connections by slot (their ids; a broadcast to a controller
+// type walks them, which costs no list per type) and by channel and
+// pattern (publish). It has one owner, the
 // loop: everything in it but the summary is touched only by tasks running
 // on that loop, so it takes no lock. Other goroutines reach it by queuing
 // a task on the loop (lookups, Subscribe, Unsubscribe, fan-out) or by
@@ -25,7 +26,6 @@ import (
 type table struct {
 	slots   []*conn                       // nil = free
 	free    []int32                       // free slots
-	byType  [][]*conn                     // per ctype idx
 	chans   map[string]map[*conn]struct{} // channel → members
 	pats    map[string]map[*conn]struct{} // pattern → members
 	scratch []*conn                       // fan-out's list of recipients
@@ -57,7 +57,7 @@ func bucket(seed maphash.Seed, channel string) uint32 {
 	return uint32(maphash.String(seed, channel)) % chanBuckets
 }
 
-// add puts c in a free slot and lists it by type. Loop only.
+// add puts c in a free slot and counts it by type. Loop only.
 func (t *table) add(c *conn) (slot int32, gen uint32) {
 	if n := len(t.free); n > 0 {
 		slot = t.free[n-1]
@@ -71,14 +71,8 @@ func (t *table) add(c *conn) (slot int32, gen uint32) {
 	g := &(*t.gens.Load())[slot]
 	gen = g.Load() & genMask
 	g.Store(gen | liveBit)
-	idx := c.typ().idx
-	for len(t.byType) <= idx {
-		t.byType = append(t.byType, nil)
-	}
-	c.typeIdx = int32(len(t.byType[idx]))
-	t.byType[idx] = append(t.byType[idx], c)
 	t.count.Add(1)
-	t.types[idx%typeBuckets].Add(1)
+	t.types[c.typ().idx%typeBuckets].Add(1)
 	return slot, gen
 }
 
@@ -97,25 +91,17 @@ func (t *table) growGens(n int) {
 	t.gens.Store(&g)
 }
 
-// del takes c out of its slot (a new generation), its type list and its
+// del takes c out of its slot (a new generation), its type count and its
 // channels, which it returns. Loop only.
 func (t *table) del(c *conn) []string {
 	if c.slot >= int32(len(t.slots)) || t.slots[c.slot] != c {
 		return nil
 	}
 	t.slots[c.slot] = nil
-	(*t.gens.Load())[c.slot].Store((c.gen + 1) & genMask)
+	(*t.gens.Load())[c.slot].Store((c.gen() + 1) & genMask)
 	t.free = append(t.free, c.slot)
-	idx := c.typ().idx
-	list := t.byType[idx]
-	last := len(list) - 1
-	moved := list[last]
-	list[c.typeIdx] = moved
-	moved.typeIdx = c.typeIdx
-	list[last] = nil
-	t.byType[idx] = list[:last]
 	t.count.Add(-1)
-	t.types[idx%typeBuckets].Add(-1)
+	t.types[c.typ().idx%typeBuckets].Add(-1)
 	var chans []string
 	if x := c.x.Load(); x != nil {
 		chans, x.chans = x.chans, nil
@@ -262,8 +248,10 @@ func (t *table) collect(dst []*conn, tg target) []*conn {
 			}
 		}
 	case toType:
-		if tg.typ.idx < len(t.byType) {
-			dst = append(dst, t.byType[tg.typ.idx]...)
+		for _, c := range t.slots {
+			if c != nil && c.route.typ == tg.typ {
+				dst = append(dst, c)
+			}
 		}
 	case toChannel:
 		dst = t.collectChannel(dst, tg)

@@ -66,7 +66,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // bound on draining at shutdown; default 10 s
 	Compress        bool          // permessage-deflate when the client offers it
 	Origins         []string      // allowed Origin values; empty allows all ("*" too)
-	Loops           int           // event loops; default GOMAXPROCS
+	Loops           int           // event loops; default GOMAXPROCS, at most 256 (a connection id holds the loop in 8 bits)
 	Workers         int           // dispatch worker shards; default 4 × GOMAXPROCS
 	NoteWindow      int           // dispatch.HubConfig.NoteWindow: note ids a connection remembers per identity; default 256
 	LockOSThread    bool          // pin each event loop to an OS thread
@@ -144,6 +144,7 @@ func (c *Config) fill() {
 	if c.Loops <= 0 {
 		c.Loops = runtime.GOMAXPROCS(0)
 	}
+	c.Loops = min(c.Loops, 256)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

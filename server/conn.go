@@ -14,9 +14,10 @@ import (
 
 // conn is one TCP connection and, once upgraded, its websocket: one
 // allocation (an idle connection costs what this struct is; keep it within
-// the 144-byte size class — TestConnSize; dispatch's record of the
-// websocket lives in the controller's Socket). Fields without a guard are
-// loop-owned; its lifecycle is lifecycle.go's.
+// the 112-byte size class — TestConnSize; dispatch's record of the
+// websocket lives in the controller's Socket, and the decoder's frame
+// state is pooled, held only while a message is in progress). Fields
+// without a guard are loop-owned; its lifecycle is lifecycle.go's.
 type conn struct {
 	gc   gnet.Conn
 	l    *loop

@@ -144,8 +144,7 @@ func (s *Server) onOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopOf(gc.EventLoop())
 	now := time.Now().UnixNano()
 	l.now = now
-	c := &conn{gc: gc, l: l, http: &httpState{}, lastRead: now}
-	c.http.parser.Max = s.cfg.MaxHeader
+	c := &conn{gc: gc, l: l, http: newHTTPState(s.cfg.MaxHeader), lastRead: now}
 	c.deadline = now + int64(s.cfg.HandshakeTimeout)
 	gc.SetContext(c)
 	l.add(c)

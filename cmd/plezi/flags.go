@@ -40,7 +40,7 @@ type options struct {
 const (
 	maxMessageCap  = 1 << 30 // bytes
 	maxOutboundCap = 1 << 40 // bytes
-	loopsCap       = 1024
+	loopsCap       = 256
 )
 
 func defaults() *options {

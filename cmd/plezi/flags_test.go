@@ -53,6 +53,7 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"env outbound zero", nil, []string{"PL_MAX_OUTBOUND", "0"}, "PL_MAX_OUTBOUND"},
 		{"env loops", nil, []string{"PL_LOOPS", "4 "}, "PL_LOOPS"},
 		{"flag loops huge", []string{"-loops", "100000"}, nil, "-loops"},
+		{"flag loops past the id's 8 bits", []string{"-loops", "257"}, nil, "-loops"},
 		{"env procs", nil, []string{"PL_PROCS", "-2"}, "PL_PROCS"},
 		{"env static missing", nil, []string{"PL_STATIC", "/no/such/dir"}, "PL_STATIC"},
 		{"flag static file", []string{"-static", file}, nil, "-static"},
