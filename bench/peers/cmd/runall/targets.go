@@ -30,9 +30,16 @@ func (r *results) targetRows(b *bytes.Buffer) {
 		case "s1":
 			r.target(b, "S1: RSS per idle conn ≤ 1.1× gnetws", ru, field("rss_per_conn"), "gnetws", false, 1.1)
 		case "s2":
+			// Issue 12: websocket framing at no cost over raw TCP (the
+			// raw gnet echo is the floor every server here stands on).
+			r.target(b, "S2: msgs per server CPU-s ≥ 1.0× gnetraw (raw gnet TCP echo)", ru, field("msgs_per_cpu_s"), "gnetraw", true, 1)
 			best, name := r.bestPeer(ru, field("msgs_per_cpu_s"))
 			if name != "" {
 				r.targetVs(b, "S2: msgs per server CPU-s ≥ 1.2× best peer ("+name+")", ru, field("msgs_per_cpu_s"), best, true, 1.2)
+			}
+		case "s7":
+			if ru.nodes >= 6 {
+				r.targetVs(b, fmt.Sprintf("S7: ≥ 100,000 connections up over ≥ 6 nodes (%d here; reference: 100,000)", ru.nodes), ru, field("up"), 100000, true, 1)
 			}
 		case "s3":
 			r.target(b, "S3: CPU per delivery within 10% of rawloop", ru, field("cpu_us_per_msg"), "rawloop", false, 1.1)
