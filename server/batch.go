@@ -1,6 +1,11 @@
 package server
 
-import "github.com/plezigo/plezi/internal/pool"
+import (
+	"context"
+	"time"
+
+	"github.com/plezigo/plezi/internal/pool"
+)
 
 // Writes made while the loop drains its task inbox (fan-out deliveries,
 // staged writes from other goroutines) are deferred to the end of the drain
@@ -41,20 +46,79 @@ func (l *loop) deferWrite(c *conn, b []byte, put *[]byte) {
 	d.tail = i
 }
 
-// endBatch writes every deferred write and leaves batching. Loop only.
+// flushBudget bounds one uninterrupted flush of deferred writes while
+// connections wait for their handshake (more TCP connections than
+// websockets: a reconnect storm, or plain HTTP clients). Past it the loop
+// leaves the rest to a continuation task and returns to gnet, whose next
+// poll reads what arrived meanwhile — handshakes and their 101s, other
+// clients' messages — before the rest goes out. Without it a fan-out to
+// 10k sockets holds the loop for 100 ms or more and new connections wait
+// behind it (S8). Order per connection holds: while some of its deferred
+// writes are left, a connection defers its new ones behind them
+// (deferring).
+const flushBudget = 4 * time.Millisecond
+
+// endBatch writes every deferred write and leaves batching; with
+// connections waiting for their handshake and the flush over flushBudget,
+// it writes only part of them and queues the rest (resumeFlush). Loop
+// only.
 func (l *loop) endBatch() {
-	for i := range l.dirty { // writes may close conns, never add dirty ones
-		if l.dirty[i].head != 0 {
-			l.paceWork()
-			l.dirty[i].c.writePending()
+	start, split := int64(0), l.srv.tcpCount.Load() > l.srv.wsCount.Load()
+	if split {
+		start = monoNow()
+	}
+	for l.flushed < len(l.dirty) { // writes may close conns, never add dirty ones
+		d := &l.dirty[l.flushed]
+		l.flushed++
+		if d.head == 0 {
+			continue
+		}
+		l.paceWork()
+		d.c.writePending()
+		if split && l.flushed%32 == 0 && l.flushed < len(l.dirty) && monoNow()-start > int64(flushBudget) {
+			l.batching = false
+			l.flushCounts()
+			l.queueResume()
+			return
 		}
 	}
 	clear(l.dirty)
 	l.dirty = l.dirty[:0]
 	clear(l.pend)
 	l.pend = l.pend[:0]
+	l.flushed = 0
 	l.batching = false
 	l.flushCounts()
+}
+
+// deferring reports whether c still has deferred writes of a flush that
+// was split: its new writes go behind them. Loop only.
+func (c *conn) deferring() bool { return c.dirty != 0 }
+
+// queueResume queues the rest of a split flush as a task. It goes through
+// another goroutine: gnet runs the tasks queued while it runs tasks in the
+// same turn, before polling, and the point is to poll first. Loop only.
+func (l *loop) queueResume() {
+	l.srv.stats.FlushSplits.Add(1)
+	if l.resumeQueued {
+		return
+	}
+	l.resumeQueued = true
+	go func() {
+		// A failure is the engine stopping: nothing runs on the loop again.
+		_ = l.el.Execute(context.Background(), l.resumeTask)
+	}()
+}
+
+// resumeFlush writes what a split flush left (unless a drain meanwhile
+// did). Loop only.
+func (l *loop) resumeFlush(context.Context) error {
+	l.resumeQueued = false
+	if l.flushed < len(l.dirty) {
+		l.batching = true
+		l.endBatch()
+	}
+	return nil
 }
 
 // writePending writes c's deferred frames, in order, in one call. Loop only.

@@ -114,12 +114,12 @@ func (c *conn) inCallback(fn func()) {
 }
 
 // write writes a queued frame: deferred to the end of the drain while the
-// loop drains its inbox, else now. Loop only; b is released after.
+// loop drains its inbox (or behind c's writes a split flush left), else now. Loop only; b is released after.
 func (c *conn) write(b *[]byte) {
 	switch {
 	case c.state != stateWS:
 		pool.Put(b)
-	case c.l.batching:
+	case c.l.batching || c.deferring():
 		c.l.deferWrite(c, *b, b)
 	default:
 		_, _ = c.gc.Write(*b)
@@ -135,7 +135,7 @@ func (c *conn) SendOnLoop(p *codec.Prepared) {
 	if c.state != stateWS {
 		return
 	}
-	if c.l.batching {
+	if c.l.batching || c.deferring() {
 		c.l.outMsgs++ // bytes are counted when written (writePending)
 		c.l.deferWrite(c, p.Frame(&c.enc), nil)
 		return

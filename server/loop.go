@@ -40,7 +40,11 @@ type loop struct {
 	batching bool        // loop-owned: a drain runs; writes are deferred (batch.go)
 	pend     []pendWrite // loop-owned: deferred writes
 	dirty    []dirtyConn // loop-owned: connections with deferred writes
-	iov      [][]byte    // loop-owned: scratch for writev
+	flushed  int         // loop-owned: dirty[:flushed] are written (a split flush resumes there)
+
+	resumeQueued bool          // loop-owned: resumeTask is queued
+	resumeTask   gnet.Runnable // l.resumeFlush, bound once
+	iov          [][]byte      // loop-owned: scratch for writev
 
 	reading *conn // loop-owned: the connection readFrames is parsing, nil outside it
 
@@ -126,6 +130,7 @@ type task struct {
 func newLoop(s *Server, idx int) *loop {
 	l := &loop{idx: idx, srv: s}
 	l.drainTask = gnet.RunnableFunc(l.drain)
+	l.resumeTask = gnet.RunnableFunc(l.resumeFlush)
 	l.re.fn = l.recheck
 	return l
 }

@@ -59,10 +59,15 @@ type Stats struct {
 	// MaxHandlers); HandlersBusy counts the requests answered 503 because
 	// MaxHandlers were.
 	Handlers, HandlersBusy atomic.Int64
-	// LoopYields counts the times an event loop, busy for 4 ms without a
+	// LoopYields counts the times an event loop, busy for 7 ms without a
 	// pause, let the Go scheduler run (see NOTES.md, "The event loop and
 	// the Go scheduler").
 	LoopYields atomic.Int64
+	// FlushSplits counts the times an event loop cut a long flush of
+	// fan-out writes short to read what waited (handshakes first) while
+	// connections waited for their handshake (NOTES.md, "Accepts during
+	// fan-out").
+	FlushSplits atomic.Int64
 }
 
 // Server is one node: a gnet engine, its loops, and a dispatch hub.
