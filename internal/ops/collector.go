@@ -82,6 +82,8 @@ func serverMetrics(s *server.Server) []plainMetric {
 		counter("plezi_accept_errors_total", "Failed accept calls (EMFILE, ENFILE and others).", st.AcceptErrors.Load),
 		counter("plezi_shed_total", "Connections shed at accept at the open-file limit.", st.Shed.Load),
 		counter("plezi_loop_panics_total", "Panics recovered on the event loops (bugs; the connection is dropped).", st.Panics.Load),
+		counter("plezi_loop_yields_total", "Times an event loop busy for 7 ms without a pause yielded to the Go scheduler.", st.LoopYields.Load),
+		counter("plezi_flush_splits_total", "Times an event loop cut a long flush of fan-out writes short to read what waited (handshakes first).", st.FlushSplits.Load),
 		gauge("plezi_websockets", "Open websocket connections.", func() int64 { return int64(s.Connections()) }),
 	}
 }

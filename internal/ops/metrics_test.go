@@ -124,7 +124,7 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	if d := delta("plezi_delivery_latency_seconds"); d < msgs {
 		t.Errorf("delivery latency observations: %v, want at least %d (one per loop per fan-out)", d, msgs)
 	}
-	for _, name := range []string{"go_goroutines", "process_open_fds", "plezi_broker_publishes_total"} {
+	for _, name := range []string{"go_goroutines", "process_open_fds", "plezi_broker_publishes_total", "plezi_loop_yields_total", "plezi_flush_splits_total"} {
 		if m1.v(name) < 0 {
 			t.Errorf("%s missing", name)
 		}
