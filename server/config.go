@@ -22,11 +22,7 @@ type Config struct {
 	MaxConnections int
 	// MaxPendingOpens bounds connections accepted and handed to an event
 	// loop whose OnOpen has not run yet; when it is reached accepting waits
-	// for the loops (Stats.AcceptWaits). Default 256. Each one in flight holds
-	// a duplicated fd and one of gnet's pooled goroutines, whose stack the
-	// process keeps after a storm: 1,024 cost about 250 B of RSS per idle
-	// connection at 10k and no faster storm (NOTES.md, "Accepts during
-	// fan-out").
+	// for the loops (Stats.AcceptWaits). Default 1024 (16 B each).
 	MaxPendingOpens int
 	// MaxInbound bounds the unread input held for one connection while it
 	// is not read from (paused, or waiting for a handler); past it the
@@ -122,7 +118,7 @@ func (c *Config) fill() {
 		c.MaxBody = 1 << 20
 	}
 	if c.MaxPendingOpens <= 0 {
-		c.MaxPendingOpens = 256
+		c.MaxPendingOpens = 1024
 	}
 	if c.MaxHandlers <= 0 {
 		c.MaxHandlers = 1024

@@ -71,7 +71,7 @@ func (l *limitOptions) settings() []setting {
 		{"message-timeout", "`duration` from a message's first frame header to its last byte before close 1008; 0 = 30s", durLimitValue(&l.messageTimeout, minTimeout, maxTimeoutCap, "30s", "10ms to 24h")},
 		{"max-partial-bytes", "`bytes` held node-wide by messages still arriving before close 1013; 0 = 67108864 or 4 × max-message if more; else at least 4 × max-message", wholeValue(&l.maxPartialBytes, 1, maxPartialCap, "67108864 or 4 × max-message if more")},
 		{"static-buffer", "`bytes` a static file response keeps queued ahead of its client; 0 = 262144", wholeValue(&l.staticBuffer, minStaticBuffer, maxStaticBuffer, "262144")},
-		{"max-pending-opens", "accepted `connections` waiting for their event loop before accepting waits; 0 = 256", wholeValue(&l.maxPendingOpens, 1, maxPendingCap, "256")},
+		{"max-pending-opens", "accepted `connections` waiting for their event loop before accepting waits; 0 = 1024", wholeValue(&l.maxPendingOpens, 1, maxPendingCap, "1024")},
 		{"note-window", "note `ids` a connection remembers per identity to drop repeats (rounded up to 64); 0 = 256", wholeValue(&l.noteWindow, 1, maxNoteWindow, "256")},
 	}
 }
