@@ -114,7 +114,8 @@ func (c *conn) inCallback(fn func()) {
 }
 
 // write writes a queued frame: deferred to the end of the drain while the
-// loop drains its inbox (or behind c's writes a split flush left), else now. Loop only; b is released after.
+// loop drains its inbox, or behind c's writes a split flush left (batch.go),
+// else now. Loop only; b is released after.
 func (c *conn) write(b *[]byte) {
 	switch {
 	case c.state != stateWS:

@@ -20,6 +20,32 @@ import (
 
 const blankPage = `<!doctype html><meta charset="utf-8"><title>push</title><script src="/plezi.js"></script>`
 
+// serveBlankPage serves blankPage (which loads /plezi.js) at / on s.
+func serveBlankPage(t *testing.T, s *server.Server) {
+	t.Helper()
+	if err := s.StaticFS("/", fstest.MapFS{"index.html": {Data: []byte(blankPage)}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openPage launches Chromium and opens the page at addr's /, both closed
+// when the test ends. Chromium missing fails the test (never a skip:
+// scripts/test.sh installs it).
+func openPage(t *testing.T, addr string) context.Context {
+	t.Helper()
+	bctx, cancel, err := browser.Launch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel)
+	tab, closeTab, err := browser.Open(bctx, "http://"+addr+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeTab)
+	return tab
+}
+
 // js evaluates expr in tab and decodes its value; an error fails the test.
 func js[T any](t *testing.T, tab context.Context, expr string) T {
 	t.Helper()
@@ -50,20 +76,9 @@ func sameJSON(t *testing.T, what string, got any, want string) {
 // next client, and /api/disconnect final. Chromium missing fails the test.
 func TestBrowserPush(t *testing.T) {
 	n := startNodeWith(t, push.Config{JWTSecret: []byte(testSecret)}, server.Config{}, func(s *server.Server) {
-		if err := s.StaticFS("/", fstest.MapFS{"index.html": {Data: []byte(blankPage)}}); err != nil {
-			t.Fatal(err)
-		}
+		serveBlankPage(t, s)
 	})
-	bctx, cancel, err := browser.Launch(context.Background())
-	if err != nil {
-		t.Fatal(err) // never skip: scripts/test.sh installs Chromium
-	}
-	defer cancel()
-	tab, closeTab, err := browser.Open(bctx, "http://"+n.addr+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeTab()
+	tab := openPage(t, n.addr)
 	tok := token(t, testSecret, claims("ann"))
 	first := js[map[string]string](t, tab, fmt.Sprintf(`(async () => {
 		window.p = new Plezi('/push', {token: %q});
@@ -144,20 +159,9 @@ func TestBrowserTokenRefresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.StaticFS("/", fstest.MapFS{"index.html": {Data: []byte(blankPage)}}); err != nil {
-			t.Fatal(err)
-		}
+		serveBlankPage(t, s)
 	})
-	bctx, cancel, err := browser.Launch(context.Background())
-	if err != nil {
-		t.Fatal(err) // never skip: scripts/test.sh installs Chromium
-	}
-	defer cancel()
-	tab, closeTab, err := browser.Open(bctx, "http://"+n.addr+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeTab()
+	tab := openPage(t, n.addr)
 
 	shortClaims, short := expiresIn("ctl", 3*time.Second)
 	long := time.Now().Add(time.Hour).Unix()
