@@ -142,6 +142,10 @@ func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, 
 		extra = append(extra, "-unicast") // /unicast is off by default (and needs -demo, in the server's args)
 	}
 	env := []string{"PL_REDIS_URL=redis://" + c.redis + "/0"}
+	floor := r.id == "s4" && r.nodes == 1 // S4's floor: one node, no Redis
+	if floor {
+		env = nil
+	}
 	serverCPU, loadCPU := c.serverCPU, c.loadCPU
 	if r.id == "s7" {
 		// The scale-out: on one core 7 nodes take in about 1,100
@@ -166,6 +170,9 @@ func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, 
 			addrs = append(addrs, addr)
 		}
 	}
+	if floor {
+		addrs, pids = append(addrs, addrs[0]), append(pids, pids[0]) // both halves of the load on the one node
+	}
 	args := []string{"-addr", strings.Join(addrs, ","), "-scenario", r.id, "-label", sv.name, "-json",
 		"-pid", strings.Join(pids, ",")}
 	if r.id == "s7" {
@@ -174,7 +181,10 @@ func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, 
 		args = append(args, coreArgs(c)...)
 	}
 	args = append(args, sv.benchArgs()...)
-	if r.id == "s4" {
+	switch {
+	case floor:
+		args = append(args, "-redis", "") // nothing to count
+	case r.id == "s4":
 		args = append(args, "-redis", c.redis)
 	}
 	return bench(ctx, dir, loadCPU, append(args, r.args...))

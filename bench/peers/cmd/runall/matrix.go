@@ -44,7 +44,7 @@ type run struct {
 	conns   int
 	payload int
 	rate    float64
-	nodes   int // s4, s7: plezi nodes sharing Redis (0: one server)
+	nodes   int // s4, s7: plezi nodes sharing Redis (0: one server; s4 with 1: the floor, one node without Redis)
 }
 
 // key names the configuration across repetitions and servers.
@@ -96,6 +96,13 @@ func plan(quick bool) []run {
 			title: fmt.Sprintf("2 nodes × %s, %s msg/s for %v", count(p.s4n/2), count(int(rate)), p.s4d),
 			args:  []string{"-conns", itoa(p.s4n), "-payload", "64", "-rate", ftoa(rate), "-duration", p.s4d.String()}})
 	}
+	// S4's floor: the same load on one node without Redis (every unicast
+	// stays on the node), so the cross-node rows can be read against what
+	// the host charges for the client's hops alone in the same run.
+	floor := p.s4rates[len(p.s4rates)-1]
+	out = append(out, run{id: "s4", nodes: 1, conns: p.s4n, payload: 64, rate: floor,
+		title: fmt.Sprintf("floor: 1 node × %s, no Redis, %s msg/s for %v", count(p.s4n), count(int(floor)), p.s4d),
+		args:  []string{"-conns", itoa(p.s4n), "-payload", "64", "-rate", ftoa(floor), "-duration", p.s4d.String()}})
 	out = append(out,
 		run{id: "s5", title: fmt.Sprintf("%s × %s, %g/s for %v, 1%% slow", count(p.s5n), size(p.s5p), p.s5r, p.s5d),
 			conns: p.s5n, payload: p.s5p, rate: p.s5r,

@@ -46,7 +46,7 @@ func (r *results) targetRows(b *bytes.Buffer) {
 		case "s9":
 			r.pushTargets(b, ru) // push_md.go
 		case "s4":
-			if ru.rate == 10000 {
+			if ru.rate == 10000 && ru.nodes >= 2 {
 				r.targetVs(b, "S4: p99 ≤ 2 ms at 10k msg/s with batching (reference: 2 ms)", ru, ms("lat_p99_us"), 2, false, 1)
 			}
 		case "s8":
