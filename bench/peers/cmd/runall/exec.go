@@ -144,7 +144,7 @@ func onceCluster(ctx context.Context, c *config, dir string, sv *server, r run, 
 	env := []string{"PL_REDIS_URL=redis://" + c.redis + "/0"}
 	floor := r.id == "s4" && r.nodes == 1 // S4's floor: one node, no Redis
 	if floor {
-		env = nil
+		env = []string{"PL_REDIS_URL="} // empty: in process, whatever the caller's environment holds
 	}
 	serverCPU, loadCPU := c.serverCPU, c.loadCPU
 	if r.id == "s7" {
