@@ -28,21 +28,31 @@ type RedisProc struct {
 }
 
 // StartRedisProc starts a private redis-server (with AOF when aof) and
-// stops it when the test ends.
+// stops it when the test ends. A port found free can be taken before
+// redis-server binds it (the range is the one every test's outgoing
+// connections draw from), so a server that exits before it answers is
+// started again on another port, up to five times.
 func StartRedisProc(t testing.TB, aof bool) *RedisProc {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &RedisProc{t: t, port: l.Addr().(*net.TCPAddr).Port, dir: t.TempDir(), aof: aof}
-	l.Close()
-	p.Start()
+	p := &RedisProc{t: t, dir: t.TempDir(), aof: aof}
 	t.Cleanup(func() {
 		p.Thaw()
 		p.Kill()
 	})
-	return p
+	for try := 1; ; try++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.port = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if p.launch() {
+			return p
+		}
+		if try == 5 || !p.exited() {
+			t.Fatalf("redis-server on %s did not answer within 10 s (exited: %v; try %d)", p.Addr(), p.exited(), try)
+		}
+	}
 }
 
 // URL is the redis:// URL of the server.
@@ -51,8 +61,17 @@ func (p *RedisProc) URL() string { return "redis://" + p.Addr() + "/0" }
 // Addr is host:port.
 func (p *RedisProc) Addr() string { return "127.0.0.1:" + strconv.Itoa(p.port) }
 
-// Start runs the server (again) and waits until it answers PING.
+// Start runs the server again on its port and waits until it answers PING.
 func (p *RedisProc) Start() {
+	p.t.Helper()
+	if !p.launch() {
+		p.t.Fatalf("redis-server on %s did not answer within 10 s (exited: %v)", p.Addr(), p.exited())
+	}
+}
+
+// launch runs the server and waits until it answers PING or exits (at
+// most 10 s); it reports whether it answered.
+func (p *RedisProc) launch() bool {
 	p.t.Helper()
 	args := []string{"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1", "--save", "", "--dir", p.dir}
 	if p.aof {
@@ -66,15 +85,33 @@ func (p *RedisProc) Start() {
 	}
 	p.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(p.cmd, p.done)
-	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	// Short timeouts: a ping that hangs (something else holds the port) is
+	// tried again, and the exit is seen between tries.
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond,
+		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond})
 	defer c.Close()
-	testutil.Eventually(p.t, 10*time.Second, "redis-server on "+p.Addr()+" answering", func() bool {
-		return c.Ping(context.Background()).Err() == nil
+	answered := false
+	testutil.Poll(10*time.Second, func() bool {
+		answered = c.Ping(context.Background()).Err() == nil
+		return answered || p.exited()
 	})
+	return answered
+}
+
+func (p *RedisProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Kill ends the server with SIGKILL and waits for it.
 func (p *RedisProc) Kill() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return // never started
+	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
 }
@@ -84,11 +121,39 @@ func (p *RedisProc) Kill() {
 func (p *RedisProc) Freeze() { _ = p.cmd.Process.Signal(syscall.SIGSTOP) }
 
 // Thaw continues a frozen process (SIGCONT).
-func (p *RedisProc) Thaw() { _ = p.cmd.Process.Signal(syscall.SIGCONT) }
+func (p *RedisProc) Thaw() {
+	if p.cmd != nil && p.cmd.Process != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
 
 // Client returns a client of the server's own (closed with the test).
 func (p *RedisProc) Client() *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
 	p.t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// TestRedisProcPortTaken: a redis-server that cannot bind its port exits,
+// and launch says so at once instead of waiting out its 10 s (the case
+// StartRedisProc retries on another port).
+func TestRedisProcPortTaken(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p := &RedisProc{t: t, port: l.Addr().(*net.TCPAddr).Port, dir: t.TempDir()}
+	t.Cleanup(p.Kill)
+	start := time.Now()
+	if p.launch() {
+		t.Fatalf("redis-server answered on %s, a port held by the test", p.Addr())
+	}
+	if !p.exited() || time.Since(start) > 5*time.Second {
+		t.Fatalf("launch returned after %v, exited %v", time.Since(start), p.exited())
+	}
+	if q := StartRedisProc(t, false); q.Client().Ping(context.Background()).Err() != nil {
+		t.Fatal("StartRedisProc's server does not answer")
+	}
 }
