@@ -28,12 +28,14 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var s ops.Status
-	eventually(t, "one connection in the feed", func() bool {
+	// OnOpen subscribes on a worker shard, after the connection counts:
+	// wait for both.
+	eventually(t, "one connection and its channel in the feed", func() bool {
 		resp, body := get(t, "http://"+n.srv.Addr()+"/status.json", "X-API-Key: "+testKey)
 		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &s) != nil {
 			t.Fatalf("status.json: %d %q", resp.StatusCode, body)
 		}
-		return s.Connections == 1
+		return s.Connections == 1 && s.Channels == 1
 	})
 	if s.Node != n.srv.Hub().Node() || s.Version != "v-test" || !s.Ready || s.Channels != 1 || s.Broker.Kind != "none" || s.Time == 0 {
 		t.Fatalf("status %+v", s)
